@@ -1,0 +1,2 @@
+/* libfcontext (deboost.context) spelling: #include <fcontext/fcontext.h>. */
+#include "../fcontext.h"

@@ -1,0 +1,133 @@
+//! The C-ABI exports that are not assembly: Boost's `stack_traits` and
+//! libfcontext's stack helpers.
+//!
+//! Symbol names are fixed by the programs we replace: the `stack_traits`
+//! functions carry their Itanium-mangled Boost names, the stack helpers the
+//! plain C names from deboost.context's `fcontext.h`.
+
+use crate::stack_traits;
+use core::ffi::c_void;
+use core::ptr;
+
+/// `boost::context::stack_traits::is_unbounded()`.
+#[unsafe(export_name = "_ZN5boost7context12stack_traits12is_unboundedEv")]
+pub extern "C" fn boost_stack_traits_is_unbounded() -> bool {
+    stack_traits::is_unbounded()
+}
+
+/// `boost::context::stack_traits::page_size()`.
+#[unsafe(export_name = "_ZN5boost7context12stack_traits9page_sizeEv")]
+pub extern "C" fn boost_stack_traits_page_size() -> usize {
+    stack_traits::page_size()
+}
+
+/// `boost::context::stack_traits::default_size()`.
+#[unsafe(export_name = "_ZN5boost7context12stack_traits12default_sizeEv")]
+pub extern "C" fn boost_stack_traits_default_size() -> usize {
+    stack_traits::default_size()
+}
+
+/// `boost::context::stack_traits::minimum_size()`.
+#[unsafe(export_name = "_ZN5boost7context12stack_traits12minimum_sizeEv")]
+pub extern "C" fn boost_stack_traits_minimum_size() -> usize {
+    stack_traits::minimum_size()
+}
+
+/// `boost::context::stack_traits::maximum_size()`.
+#[unsafe(export_name = "_ZN5boost7context12stack_traits12maximum_sizeEv")]
+pub extern "C" fn boost_stack_traits_maximum_size() -> usize {
+    stack_traits::maximum_size()
+}
+
+/// libfcontext's `fcontext_stack_t`: `sptr` is the top (one past the highest
+/// byte), `ssize` the whole mapping including the guard page.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct FcontextStack {
+    /// Top of the stack: the value to pass to `make_fcontext`.
+    pub sptr: *mut c_void,
+    /// Size of the mapping in bytes, guard page included.
+    pub ssize: usize,
+}
+
+const FAILED: FcontextStack = FcontextStack {
+    sptr: ptr::null_mut(),
+    ssize: 0,
+};
+
+/// Mapping size `create_fcontext_stack` uses for `size`: 0 selects
+/// [`stack_traits::default_size`]; the result is clamped to
+/// [`stack_traits::minimum_size`] plus a guard page from below and to the hard
+/// `RLIMIT_STACK` from above, then rounded down to whole pages.
+pub fn helper_mapping_size(size: usize) -> usize {
+    let page = stack_traits::page_size();
+    let requested = if size == 0 {
+        stack_traits::default_size()
+    } else {
+        size
+    };
+    // One usable region of at least minimum_size(), plus the guard page.
+    let minimum = stack_traits::minimum_size()
+        .div_ceil(page)
+        .saturating_mul(page)
+        .saturating_add(page);
+    let mut bytes = requested.max(minimum);
+    if !stack_traits::is_unbounded() {
+        bytes = bytes.min(stack_traits::maximum_size().max(minimum));
+    }
+    bytes / page * page
+}
+
+/// libfcontext's `create_fcontext_stack`: maps a stack with a `PROT_NONE`
+/// guard page at its low end. Returns `{NULL, 0}` with `errno` set when the
+/// kernel refuses the mapping.
+#[unsafe(no_mangle)]
+pub extern "C" fn create_fcontext_stack(size: usize) -> FcontextStack {
+    let bytes = helper_mapping_size(size);
+    match crate::stack::map_guarded(bytes) {
+        Ok(base) => FcontextStack {
+            // SAFETY: base..base+bytes is the mapping just made.
+            sptr: unsafe { base.add(bytes) }.cast(),
+            ssize: bytes,
+        },
+        Err(err) => {
+            crate::stack::set_errno(err.raw_os_error().unwrap_or(libc::ENOMEM));
+            FAILED
+        }
+    }
+}
+
+/// libfcontext's `destroy_fcontext_stack`: unmaps a stack made by
+/// [`create_fcontext_stack`] and zeroes `*s`. A null `s`, or a `*s` that is
+/// already `{NULL, 0}`, is a no-op. A `*s` that cannot describe a mapping of
+/// ours (unaligned top, size not a whole number of pages, or wrapping the
+/// address space) is left untouched and `errno` is set to `EINVAL`.
+///
+/// # Safety
+/// `s` must be null or point to a readable and writable `fcontext_stack_t`
+/// whose mapping, if any, is no longer used by a running context.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn destroy_fcontext_stack(s: *mut FcontextStack) {
+    // SAFETY: the caller hands us a valid pointer or null.
+    let Some(stack) = (unsafe { s.as_mut() }) else {
+        return;
+    };
+    if stack.sptr.is_null() && stack.ssize == 0 {
+        return;
+    }
+    let page = stack_traits::page_size();
+    let top = stack.sptr as usize;
+    let valid =
+        top % page == 0 && stack.ssize % page == 0 && stack.ssize != 0 && top >= stack.ssize;
+    if !valid {
+        crate::stack::set_errno(libc::EINVAL);
+        return;
+    }
+    let base = (top - stack.ssize) as *mut u8;
+    // SAFETY: the caller promises the pair came from create_fcontext_stack.
+    if let Err(err) = unsafe { crate::stack::unmap(base, stack.ssize) } {
+        crate::stack::set_errno(err.raw_os_error().unwrap_or(libc::EINVAL));
+        return;
+    }
+    *stack = FAILED;
+}

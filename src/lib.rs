@@ -1,0 +1,9 @@
+//! fcontext.
+#![deny(missing_docs)]
+
+mod capi;
+pub mod raw;
+mod stack;
+pub mod stack_traits;
+
+pub use capi::{create_fcontext_stack, destroy_fcontext_stack, FcontextStack};
