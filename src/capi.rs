@@ -117,8 +117,10 @@ pub unsafe extern "C" fn destroy_fcontext_stack(s: *mut FcontextStack) {
     }
     let page = stack_traits::page_size();
     let top = stack.sptr as usize;
-    let valid =
-        top % page == 0 && stack.ssize % page == 0 && stack.ssize != 0 && top >= stack.ssize;
+    let valid = top.is_multiple_of(page)
+        && stack.ssize.is_multiple_of(page)
+        && stack.ssize != 0
+        && top >= stack.ssize;
     if !valid {
         crate::stack::set_errno(libc::EINVAL);
         return;

@@ -7,7 +7,7 @@ use std::io;
 /// guard. Returns the base (lowest address) of the mapping.
 pub(crate) fn map_guarded(bytes: usize) -> io::Result<*mut u8> {
     let page = crate::stack_traits::page_size();
-    debug_assert!(bytes % page == 0 && bytes >= 2 * page);
+    debug_assert!(bytes.is_multiple_of(page) && bytes >= 2 * page);
     // SAFETY: a fresh anonymous mapping aliases nothing.
     let base = unsafe {
         libc::mmap(
