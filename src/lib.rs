@@ -3,6 +3,7 @@
 
 mod capi;
 pub mod raw;
+pub mod overflow;
 mod stack;
 pub mod stack_traits;
 
