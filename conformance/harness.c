@@ -1,0 +1,723 @@
+/*
+ * Cross-target conformance harness for make_fcontext / jump_fcontext /
+ * ontop_fcontext (see /work/notes/HARNESS.md and conformance/targets.ini).
+ *
+ * One portable C11 program, linked with one target's context-switch assembly
+ * (asm/) and its register helper (conformance/regs/). The matrix runner
+ * (`cargo xtask matrix`) builds it with the target's cross compiler and runs
+ * it natively, under qemu-user or under wine.
+ *
+ * Usage:
+ *   harness --frame SPEC [--stack-align N]      conformance checks of our asm
+ *   harness --interop LIB --boost-frame SPEC    Boost's make/jump/ontop from the
+ *                                               shared library LIB against ours
+ *   harness --child-return                      (internal) child of the
+ *                                               entry-returns check
+ *
+ * SPEC describes what make_fcontext must produce for this target:
+ *   "PRE/ALIGN/DIST;fn=OFF;w=OFF:LEN,OFF:LEN,..."
+ *   fctx == ((top - PRE) & ~(ALIGN - 1)) - DIST, the word at fctx + OFF is the
+ *   entry function, and make writes exactly the listed byte ranges (relative
+ *   to fctx) and nothing else. fn=-1 skips the entry-function slot check.
+ *
+ * Output: one line per check ("ok ..." or "FAIL ..."), then a summary line.
+ * Exit status 0 only when every check passed; the first line, printed before
+ * any switch, tells the runner that the program started at all.
+ */
+#include "../include/fcontext.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <process.h>
+#include <windows.h>
+#else
+#include <dlfcn.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
+/* The per-target register helpers (conformance/regs/). */
+int fc_regs_jump(fcontext_t to, void *vp, fcontext_transfer_t *out, uintptr_t seed);
+int fc_regs_ontop(fcontext_t to, void *vp, fcontext_transfer_t (*fn)(fcontext_transfer_t),
+                  fcontext_transfer_t *out, uintptr_t seed);
+uintptr_t fc_caller_sp(void);
+
+/* ---------------------------------------------------------------- results */
+
+static int g_checks;
+static int g_failed;
+
+/* Records one check; `ok` false prints the reason (printf-style). */
+static void check(int ok, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void check(int ok, const char *name, const char *fmt, ...) {
+    g_checks++;
+    if (ok) {
+        printf("ok   %s\n", name);
+    } else {
+        va_list ap;
+        g_failed++;
+        printf("FAIL %s: ", name);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        printf("\n");
+    }
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------ implementations */
+
+typedef fcontext_t (*make_fn)(void *, size_t, pfn_fcontext);
+typedef fcontext_transfer_t (*jump_fn)(fcontext_t, void *);
+typedef fcontext_transfer_t (*ontop_cb)(fcontext_transfer_t);
+typedef fcontext_transfer_t (*ontop_fn)(fcontext_t, void *, ontop_cb);
+
+/* One set of the three functions: ours (linked) or Boost's (dlopen'ed). */
+typedef struct {
+    const char *name;
+    make_fn make;
+    jump_fn jump;
+    ontop_fn ontop;
+} impl_t;
+
+static impl_t g_ours = {"ours", make_fcontext, jump_fcontext, ontop_fcontext};
+static impl_t g_boost = {"boost", NULL, NULL, NULL};
+
+/* ---------------------------------------------------------------- stacks */
+
+#define STACK_BYTES (256 * 1024)
+
+/* A heap stack; contexts here never overflow 256 KiB. */
+typedef struct {
+    unsigned char *mem;
+    unsigned char *top; /* 16-byte aligned one-past-the-end */
+} stack_t_;
+
+static stack_t_ stack_new(void) {
+    stack_t_ s;
+    s.mem = malloc(STACK_BYTES + 16);
+    if (!s.mem) {
+        printf("FAIL out of memory\n");
+        exit(2);
+    }
+    s.top = (unsigned char *)(((uintptr_t)s.mem + STACK_BYTES) & ~(uintptr_t)15);
+    return s;
+}
+
+static int on_stack(const stack_t_ *s, const void *p) {
+    return (const unsigned char *)p >= s->mem && (const unsigned char *)p < s->top;
+}
+
+/* -------------------------------------------------------- stack alignment */
+
+static uintptr_t g_align = 16; /* the ABI's SP alignment at a call site */
+static uintptr_t g_misaligned_sp; /* 0, or the first misaligned SP seen */
+
+/* Called first thing in every entry and ontop function: the compiler keeps
+   the ABI's alignment from entry to its call sites, so a misaligned entry
+   shows up here. */
+static void note_alignment(void) {
+    uintptr_t sp = fc_caller_sp();
+    if (sp % g_align != 0 && g_misaligned_sp == 0)
+        g_misaligned_sp = sp;
+}
+
+/* -------------------------------------------------- ping-pong (and interop) */
+
+/* State shared between main and the ping-pong context. */
+typedef struct {
+    const impl_t *ctx_jump[2]; /* jump used by the context, alternating */
+    stack_t_ stack;
+    int rounds_seen;
+    int bad_data; /* 0, or round+1 where the context saw wrong data */
+    int off_stack; /* the context's locals were not on its stack */
+} pingpong_t;
+
+static pingpong_t *g_pp;
+
+static void pingpong_entry(fcontext_transfer_t t) {
+    pingpong_t *pp = g_pp;
+    long reply; /* lives on this context's stack; main reads it through data */
+    note_alignment();
+    if (!on_stack(&pp->stack, &reply))
+        pp->off_stack = 1;
+    for (int round = 0;; round++) {
+        long *req = t.data;
+        if (*req != round * 7L + 1 && !pp->bad_data)
+            pp->bad_data = round + 1;
+        reply = *req * 3 + 1;
+        pp->rounds_seen = round + 1;
+        t = pp->ctx_jump[round & 1]->jump(t.ctx, &reply);
+    }
+}
+
+/* `rounds` round trips: main sends round*7+1, the context answers x*3+1.
+   make by `maker`, main's jumps alternate main_jump[0..1], the context's
+   alternate ctx_jump[0..1]. */
+static void pingpong(const char *name, const impl_t *maker, const impl_t *main_jump0,
+                     const impl_t *main_jump1, const impl_t *ctx_jump0, const impl_t *ctx_jump1,
+                     int rounds) {
+    pingpong_t pp;
+    memset(&pp, 0, sizeof pp);
+    pp.ctx_jump[0] = ctx_jump0;
+    pp.ctx_jump[1] = ctx_jump1;
+    pp.stack = stack_new();
+    g_pp = &pp;
+    fcontext_t ctx = maker->make(pp.stack.top, STACK_BYTES, pingpong_entry);
+    int bad_main = 0;
+    for (int round = 0; round < rounds; round++) {
+        long req = round * 7L + 1;
+        const impl_t *j = (round & 1) ? main_jump1 : main_jump0;
+        fcontext_transfer_t t = j->jump(ctx, &req);
+        long *reply = t.data;
+        if (!bad_main && (t.ctx == NULL || !on_stack(&pp.stack, reply) || *reply != req * 3 + 1))
+            bad_main = round + 1;
+        ctx = t.ctx;
+    }
+    check(!bad_main && !pp.bad_data && !pp.off_stack && pp.rounds_seen == rounds, name,
+          "main saw bad reply in round %d, context saw bad request in round %d, "
+          "context locals off its stack %d, rounds seen %d of %d",
+          bad_main - 1, pp.bad_data - 1, pp.off_stack, pp.rounds_seen, rounds);
+    free(pp.stack.mem);
+}
+
+/* ------------------------------------------------------------------ ontop */
+
+typedef struct {
+    const impl_t *ctx_jump;
+    stack_t_ stack;
+    int ontop_ran;
+    int ontop_on_stack;
+    int ontop_saw_vp;
+    long changed;
+    int pending_got; /* what the context's pending jump returned, decoded */
+} ontop_state_t;
+
+static ontop_state_t *g_os;
+
+static fcontext_transfer_t ontop_fn_cb(fcontext_transfer_t t) {
+    ontop_state_t *os = g_os;
+    char probe;
+    note_alignment();
+    os->ontop_ran++;
+    os->ontop_on_stack = on_stack(&os->stack, &probe);
+    os->ontop_saw_vp = t.data != NULL && *(long *)t.data == 4242;
+    os->changed = *(long *)t.data + 1000;
+    t.data = &os->changed; /* the pending jump must return this, not vp */
+    return t;
+}
+
+static void ontop_entry(fcontext_transfer_t t) {
+    ontop_state_t *os = g_os;
+    /* Suspend once so ontop hits a context blocked in a jump. */
+    t = os->ctx_jump->jump(t.ctx, NULL);
+    os->pending_got = (t.data == &os->changed && *(long *)t.data == 5242) ? 1 : -1;
+    static long done = 77;
+    os->ctx_jump->jump(t.ctx, &done);
+    abort(); /* never resumed again */
+}
+
+static void ontop_check(const char *name, const impl_t *maker, const impl_t *ctx_jump,
+                        const impl_t *main_ontop) {
+    ontop_state_t os;
+    memset(&os, 0, sizeof os);
+    os.ctx_jump = ctx_jump;
+    os.stack = stack_new();
+    g_os = &os;
+    fcontext_t ctx = maker->make(os.stack.top, STACK_BYTES, ontop_entry);
+    fcontext_transfer_t t = ctx_jump->jump(ctx, NULL);
+    long vp = 4242;
+    t = main_ontop->ontop(t.ctx, &vp, ontop_fn_cb);
+    int back_ok = t.data != NULL && *(long *)t.data == 77;
+    check(os.ontop_ran == 1 && os.ontop_on_stack && os.ontop_saw_vp && os.pending_got == 1 && back_ok,
+          name,
+          "fn ran %d times, on target stack %d, saw vp %d, pending jump got fn's result %d, "
+          "main resumed with data %d",
+          os.ontop_ran, os.ontop_on_stack, os.ontop_saw_vp, os.pending_got, back_ok);
+    free(os.stack.mem);
+}
+
+/* ------------------------------------------------ register preservation */
+
+typedef struct {
+    stack_t_ stack;
+    int ctx_bad; /* first non-zero result seen by the context's helper calls */
+    int ctx_calls;
+    int data_bad;
+} regs_state_t;
+
+static regs_state_t *g_rs;
+
+static void regs_entry(fcontext_transfer_t t) {
+    regs_state_t *rs = g_rs;
+    note_alignment();
+    for (uintptr_t i = 0;; i++) {
+        fcontext_transfer_t out;
+        /* Seeds differ from main's in every byte and in the low two bits,
+           which pick the FP rounding modes. */
+        int r = fc_regs_jump(t.ctx, (void *)(i + 1), &out, (uintptr_t)0x5A5A5A5A00000002u + i * 4);
+        rs->ctx_calls++;
+        if (r && !rs->ctx_bad)
+            rs->ctx_bad = r;
+        if (out.data != (void *)(i + 100) && !rs->data_bad)
+            rs->data_bad = 1;
+        t = out;
+    }
+}
+
+static fcontext_transfer_t regs_ontop_cb(fcontext_transfer_t t) {
+    note_alignment();
+    return t; /* data passes through: the context checks it is i + 100 */
+}
+
+static void regs_check(void) {
+    regs_state_t rs;
+    memset(&rs, 0, sizeof rs);
+    rs.stack = stack_new();
+    g_rs = &rs;
+    fcontext_t ctx = make_fcontext(rs.stack.top, STACK_BYTES, regs_entry);
+    int jump_bad = 0, ontop_bad = 0, data_bad = 0;
+    fcontext_transfer_t out;
+    /* First switch enters the fresh context (its registers are garbage). */
+    int r = fc_regs_jump(ctx, NULL, &out, (uintptr_t)0x1234567800000001u);
+    if (r)
+        jump_bad = r;
+    ctx = out.ctx;
+    for (uintptr_t i = 0; i < 16; i++) {
+        uintptr_t seed = (uintptr_t)0x0F1E2D3C00000001u + i * 4;
+        if (out.data != (void *)(i + 1) && !data_bad)
+            data_bad = 1;
+        if (i & 1) {
+            r = fc_regs_ontop(ctx, (void *)(i + 100), regs_ontop_cb, &out, seed);
+            if (r && !ontop_bad)
+                ontop_bad = r;
+        } else {
+            r = fc_regs_jump(ctx, (void *)(i + 100), &out, seed);
+            if (r && !jump_bad)
+                jump_bad = r;
+        }
+        ctx = out.ctx;
+    }
+    check(!jump_bad && !rs.ctx_bad, "registers preserved across jump_fcontext",
+          "main's helper: register #%d, context's helper: register #%d differ (1-based, "
+          "order in the regs file)",
+          jump_bad, rs.ctx_bad);
+    check(!ontop_bad, "registers preserved across ontop_fcontext",
+          "register #%d differs (1-based, order in the regs file)", ontop_bad);
+    check(!data_bad && !rs.data_bad && rs.ctx_calls == 16, "register helpers pass transfer data",
+          "main data bad %d, context data bad %d, context resumed %d of 16 times", data_bad,
+          rs.data_bad, rs.ctx_calls);
+    free(rs.stack.mem);
+}
+
+/* ------------------------------------------------------- floating point */
+
+typedef struct {
+    fcontext_t main;
+    double result;
+} fp_state_t;
+
+/* A few doubles kept live across a call; the compiler holds them in
+   callee-saved FP registers where the ABI has them. */
+static double fp_chain(int n, fcontext_t *peer, double seed) {
+    double a = seed, b = seed * 0.5 + 1.25, c = seed - 3.75, d = 1.0 / (seed + 2.0);
+    for (int i = 0; i < n; i++) {
+        if (peer)
+            *peer = jump_fcontext(*peer, NULL).ctx;
+        a = a * 1.0000001 + b;
+        b = b * 0.9999999 - c * 1e-7;
+        c = c + d * 0.5;
+        d = d * 1.0000003 + a * 1e-9;
+    }
+    return a + b * 3 + c * 5 + d * 7;
+}
+
+static void fp_entry(fcontext_transfer_t t) {
+    fp_state_t *fs = t.data;
+    fs->main = t.ctx;
+    fs->result = fp_chain(1000, &fs->main, 7.0);
+    jump_fcontext(fs->main, NULL);
+    abort();
+}
+
+static void fp_check(void) {
+    fp_state_t fs;
+    stack_t_ s = stack_new();
+    memset(&fs, 0, sizeof fs);
+    fcontext_t ctx = make_fcontext(s.top, STACK_BYTES, fp_entry);
+    ctx = jump_fcontext(ctx, &fs).ctx;
+    double mine = fp_chain(1000, &ctx, 3.0); /* the last jump lets fp_entry finish */
+    double expect_mine = fp_chain(1000, NULL, 3.0);
+    double expect_ctx = fp_chain(1000, NULL, 7.0);
+    check(mine == expect_mine && fs.result == expect_ctx, "FP values across switches",
+          "main %.17g (want %.17g), context %.17g (want %.17g)", mine, expect_mine, fs.result,
+          expect_ctx);
+    free(s.mem);
+}
+
+/* ------------------------------------------------------ million switches */
+
+static long g_count_ctx;
+
+static void count_entry(fcontext_transfer_t t) {
+    for (;;) {
+        g_count_ctx++;
+        t = jump_fcontext(t.ctx, t.data);
+    }
+}
+
+static void million_check(void) {
+    stack_t_ s = stack_new();
+    fcontext_t ctx = make_fcontext(s.top, STACK_BYTES, count_entry);
+    long main_count = 0;
+    for (long i = 0; i < 500000; i++) {
+        fcontext_transfer_t t = jump_fcontext(ctx, (void *)(uintptr_t)(i + 1));
+        if (t.data == (void *)(uintptr_t)(i + 1))
+            main_count++;
+        ctx = t.ctx;
+    }
+    check(main_count == 500000 && g_count_ctx == 500000, "one million switches",
+          "main counted %ld, context %ld of 500000 round trips", main_count, g_count_ctx);
+    free(s.mem);
+}
+
+/* --------------------------------------------------- entry returns: exit 0 */
+
+static void returning_entry(fcontext_transfer_t t) {
+    /* One round trip first, so the return happens from a resumed context. */
+    jump_fcontext(t.ctx, NULL);
+    /* returning reaches make_fcontext's finish: _exit(0) */
+}
+
+/* Child side: only status 0 (from finish) counts as success. */
+static int child_return(void) {
+    stack_t_ s = stack_new();
+    fcontext_t ctx = make_fcontext(s.top, STACK_BYTES, returning_entry);
+    ctx = jump_fcontext(ctx, NULL).ctx;
+    jump_fcontext(ctx, NULL); /* the entry function returns */
+    return 3;                 /* not reached when finish works */
+}
+
+static void entry_returns_check(const char *self) {
+#ifdef _WIN32
+    char path[MAX_PATH];
+    if (!GetModuleFileNameA(NULL, path, sizeof path)) {
+        check(0, "entry function returns: child exits 0", "GetModuleFileName failed");
+        return;
+    }
+    (void)self;
+    fflush(stdout);
+    intptr_t status = _spawnl(_P_WAIT, path, "harness", "--child-return", NULL);
+    check(status == 0, "entry function returns: child exits 0", "child exit status %ld",
+          (long)status);
+#else
+    (void)self;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(child_return());
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+        check(0, "entry function returns: child exits 0", "fork/waitpid failed");
+        return;
+    }
+    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "entry function returns: child exits 0",
+          "child %s %d", WIFEXITED(status) ? "exited with" : "killed by signal",
+          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+#endif
+}
+
+/* ------------------------------------------------- fresh-context alignment */
+
+static void align_entry(fcontext_transfer_t t) {
+    note_alignment();
+    jump_fcontext(t.ctx, NULL);
+    abort();
+}
+
+static void alignment_check(const impl_t *impl, const char *name) {
+    stack_t_ s = stack_new();
+    g_misaligned_sp = 0;
+    for (int r = 0; r < 16; r++) {
+        fcontext_t ctx = impl->make(s.top - 64 - r, STACK_BYTES - 128, align_entry);
+        impl->jump(ctx, NULL);
+    }
+    check(g_misaligned_sp == 0, name, "entry function ran with SP %#lx at a call site (not %lu-aligned)",
+          (unsigned long)g_misaligned_sp, (unsigned long)g_align);
+    g_misaligned_sp = 0; /* later checks report their own */
+    free(s.mem);
+}
+
+/* ------------------------------------------------------ make's frame layout */
+
+typedef struct {
+    unsigned long pre, align;
+    long dist;
+    long fn_slot; /* -1: not checked */
+    int nranges;
+    long off[32];
+    long len[32];
+} frame_spec_t;
+
+static int parse_frame_spec(const char *text, frame_spec_t *f) {
+    char *end;
+    memset(f, 0, sizeof *f);
+    f->fn_slot = -1;
+    f->pre = strtoul(text, &end, 0);
+    if (*end != '/')
+        return 0;
+    f->align = strtoul(end + 1, &end, 0);
+    if (*end != '/' || f->align == 0 || (f->align & (f->align - 1)))
+        return 0;
+    f->dist = strtol(end + 1, &end, 0);
+    while (*end == ';') {
+        if (!strncmp(end, ";fn=", 4)) {
+            f->fn_slot = strtol(end + 4, &end, 0);
+        } else if (!strncmp(end, ";w=", 3)) {
+            end += 2;
+            do {
+                if (f->nranges == 32)
+                    return 0;
+                f->off[f->nranges] = strtol(end + 1, &end, 0);
+                if (*end != ':')
+                    return 0;
+                f->len[f->nranges] = strtol(end + 1, &end, 0);
+                f->nranges++;
+            } while (*end == ',');
+        } else {
+            return 0;
+        }
+    }
+    return *end == '\0';
+}
+
+static int spec_writes(const frame_spec_t *f, long rel) {
+    for (int i = 0; i < f->nranges; i++)
+        if (rel >= f->off[i] && rel < f->off[i] + f->len[i])
+            return 1;
+    return 0;
+}
+
+static void frame_entry_dummy(fcontext_transfer_t t) {
+    (void)t;
+    abort(); /* frames made for the layout check are never entered */
+}
+
+#define FRAME_BUF 2048
+#define FRAME_TOP 1536 /* top offset inside the buffer before the residue */
+
+/* Calls make on tops with every residue mod 16, over a buffer filled with a
+   marker (twice, with two markers, so a written byte that happens to equal a
+   marker is still seen), and compares fctx and the written bytes with the
+   spec. */
+static void frame_check(const impl_t *impl, const frame_spec_t *f, const char *name) {
+    unsigned char *raw = malloc(FRAME_BUF + 16);
+    unsigned char *buf = (unsigned char *)(((uintptr_t)raw + 15) & ~(uintptr_t)15);
+    char why[256] = "";
+    for (int r = 0; r < 16 && !why[0]; r++) {
+        unsigned char *top = buf + FRAME_TOP + r;
+        uintptr_t want = (((uintptr_t)top - f->pre) & ~(uintptr_t)(f->align - 1)) - f->dist;
+        unsigned char copy[2][FRAME_BUF];
+        fcontext_t got[2];
+        for (int pass = 0; pass < 2; pass++) {
+            memset(buf, pass ? 0x5A : 0xA5, FRAME_BUF);
+            got[pass] = impl->make(top, 1024, frame_entry_dummy);
+            memcpy(copy[pass], buf, FRAME_BUF);
+        }
+        if ((uintptr_t)got[0] != want || got[1] != got[0]) {
+            snprintf(why, sizeof why, "top %% 16 = %d: fctx = top - %#lx, want top - %#lx", r,
+                     (unsigned long)((uintptr_t)top - (uintptr_t)got[0]),
+                     (unsigned long)((uintptr_t)top - want));
+            break;
+        }
+        for (long i = 0; i < FRAME_BUF; i++) {
+            long rel = (long)(i - ((uintptr_t)got[0] - (uintptr_t)buf));
+            int written = copy[0][i] != 0xA5 || copy[1][i] != 0x5A;
+            if (written != spec_writes(f, rel)) {
+                snprintf(why, sizeof why, "top %% 16 = %d: byte fctx%+ld is %s", r, rel,
+                         written ? "written but should be left alone" : "not written");
+                break;
+            }
+        }
+        if (!why[0] && f->fn_slot >= 0) {
+            uintptr_t slot;
+            memcpy(&slot, copy[0] + ((uintptr_t)got[0] - (uintptr_t)buf) + f->fn_slot, sizeof slot);
+            if (slot != (uintptr_t)frame_entry_dummy)
+                snprintf(why, sizeof why, "top %% 16 = %d: word at fctx+%#lx is %#lx, not the entry "
+                         "function", r, (unsigned long)f->fn_slot, (unsigned long)slot);
+        }
+    }
+    check(!why[0], name, "%s", why);
+    free(raw);
+}
+
+/* ------------------------------------------------------- Windows TEB fields */
+
+#ifdef _WIN32
+#ifdef _WIN64
+#define DEALLOC_OFFSET 0x1478
+#else
+#define DEALLOC_OFFSET 0xE0C
+#endif
+
+typedef struct {
+    void *base, *limit, *dealloc, *fiber;
+} teb_view_t;
+
+static teb_view_t teb_now(void) {
+    NT_TIB *tib = (NT_TIB *)NtCurrentTeb();
+    teb_view_t v;
+    v.base = tib->StackBase;
+    v.limit = tib->StackLimit;
+    v.dealloc = *(void **)((char *)tib + DEALLOC_OFFSET);
+    v.fiber = tib->FiberData;
+    return v;
+}
+
+static teb_view_t g_teb_in_ctx;
+
+static void teb_entry(fcontext_transfer_t t) {
+    g_teb_in_ctx = teb_now();
+    jump_fcontext(t.ctx, NULL);
+    abort();
+}
+
+static void teb_check(void) {
+    stack_t_ s = stack_new();
+    teb_view_t before = teb_now();
+    size_t size = STACK_BYTES - 4096;
+    fcontext_t ctx = make_fcontext(s.top, size, teb_entry);
+    jump_fcontext(ctx, NULL);
+    teb_view_t after = teb_now();
+    check(g_teb_in_ctx.base == s.top && g_teb_in_ctx.limit == s.top - size &&
+              g_teb_in_ctx.dealloc == s.top - size && g_teb_in_ctx.fiber == NULL,
+          "TEB stack fields inside a fresh context",
+          "StackBase %p (want %p), StackLimit %p, DeallocationStack %p (want %p), FiberData %p",
+          g_teb_in_ctx.base, (void *)s.top, g_teb_in_ctx.limit, g_teb_in_ctx.dealloc,
+          (void *)(s.top - size), g_teb_in_ctx.fiber);
+    check(!memcmp(&before, &after, sizeof before), "TEB stack fields restored on switch back",
+          "StackBase %p -> %p, StackLimit %p -> %p", before.base, after.base, before.limit,
+          after.limit);
+    free(s.mem);
+}
+#endif
+
+/* ------------------------------------------------------------------ main */
+
+static int summary(void) {
+    printf("fc-harness: %s (%d checks, %d failed)\n", g_failed ? "FAIL" : "PASS", g_checks,
+           g_failed);
+    return g_failed ? 1 : 0;
+}
+
+static int usage(void) {
+    printf("usage: harness --frame SPEC [--stack-align N]\n"
+           "       harness --interop LIB --boost-frame SPEC [--stack-align N]\n");
+    return 2;
+}
+
+static int run_conformance(const frame_spec_t *frame, const char *self) {
+    pingpong("ping-pong, data both ways", &g_ours, &g_ours, &g_ours, &g_ours, &g_ours, 1000);
+    ontop_check("ontop_fcontext: runs on the target stack, changes data", &g_ours, &g_ours, &g_ours);
+    check(g_misaligned_sp == 0, "ping-pong entry and ontop function SP aligned per ABI",
+          "SP %#lx at a call site", (unsigned long)g_misaligned_sp);
+    alignment_check(&g_ours, "entry function SP aligned per ABI (16 residues)");
+    regs_check();
+    check(g_misaligned_sp == 0, "register-test context SP aligned per ABI", "SP %#lx",
+          (unsigned long)g_misaligned_sp);
+    fp_check();
+    million_check();
+    entry_returns_check(self);
+    frame_check(&g_ours, frame, "make_fcontext frame layout (16 residues)");
+#ifdef _WIN32
+    teb_check();
+#endif
+    return summary();
+}
+
+static int run_interop(const char *lib, const frame_spec_t *boost_frame) {
+#ifdef _WIN32
+    (void)lib;
+    (void)boost_frame;
+    printf("FAIL interop: no Boost DLL interop on Windows\n");
+    return 2;
+#else
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        printf("FAIL interop: dlopen %s: %s\n", lib, dlerror());
+        return 2;
+    }
+    g_boost.make = (make_fn)dlsym(h, "make_fcontext");
+    g_boost.jump = (jump_fn)dlsym(h, "jump_fcontext");
+    g_boost.ontop = (ontop_fn)dlsym(h, "ontop_fcontext");
+    if (!g_boost.make || !g_boost.jump || !g_boost.ontop) {
+        printf("FAIL interop: %s lacks make/jump/ontop_fcontext\n", lib);
+        return 2;
+    }
+    if ((void *)g_boost.jump == (void *)jump_fcontext) {
+        printf("FAIL interop: dlsym found our own jump_fcontext, not Boost's\n");
+        return 2;
+    }
+    const impl_t *o = &g_ours, *b = &g_boost;
+    frame_check(b, boost_frame, "Boost's make_fcontext matches its documented frame layout");
+    pingpong("Boost-made context, driven by our jump both ways", b, o, o, o, o, 1000);
+    pingpong("our context, driven by Boost's jump both ways", o, b, b, b, b, 1000);
+    pingpong("Boost-made context, main ours, context Boost's", b, o, o, b, b, 1000);
+    pingpong("our context, main Boost's, context ours", o, b, b, o, o, 1000);
+    pingpong("mixed jumps, alternating every switch (Boost make)", b, o, b, b, o, 10000);
+    pingpong("mixed jumps, alternating every switch (our make)", o, b, o, o, b, 10000);
+    ontop_check("our ontop onto a Boost-made context suspended by Boost", b, b, o);
+    ontop_check("Boost's ontop onto our context suspended by ours", o, o, b);
+    ontop_check("Boost's ontop onto a Boost context suspended by our jump", b, o, b);
+    ontop_check("our ontop onto our context suspended by Boost's jump", o, b, o);
+    return summary();
+#endif
+}
+
+int main(int argc, char **argv) {
+    const char *frame_text = NULL, *boost_frame_text = NULL, *lib = NULL;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--child-return"))
+            return child_return();
+        if (i + 1 >= argc)
+            return usage();
+        if (!strcmp(argv[i], "--frame"))
+            frame_text = argv[++i];
+        else if (!strcmp(argv[i], "--boost-frame"))
+            boost_frame_text = argv[++i];
+        else if (!strcmp(argv[i], "--interop"))
+            lib = argv[++i];
+        else if (!strcmp(argv[i], "--stack-align"))
+            g_align = strtoul(argv[++i], NULL, 0);
+        else
+            return usage();
+    }
+    if (g_align == 0 || (g_align & (g_align - 1))) {
+        printf("FAIL --stack-align must be a power of two\n");
+        return 2;
+    }
+    frame_spec_t spec;
+    if (lib) {
+        printf("fc-harness: started (interop with %s, %d-bit)\n", lib, (int)(8 * sizeof(void *)));
+        if (!boost_frame_text || !parse_frame_spec(boost_frame_text, &spec)) {
+            printf("FAIL bad or missing --boost-frame spec\n");
+            return 2;
+        }
+        return run_interop(lib, &spec);
+    }
+    printf("fc-harness: started (conformance, %d-bit)\n", (int)(8 * sizeof(void *)));
+    if (!frame_text || !parse_frame_spec(frame_text, &spec)) {
+        printf("FAIL bad or missing --frame spec\n");
+        return 2;
+    }
+    return run_conformance(&spec, argv[0]);
+}
