@@ -1,0 +1,119 @@
+//! `cargo xtask test`: the whole test suite, as a list of steps run in order.
+//!
+//! Every step runs even when an earlier one failed; the command ends with the
+//! line `xtask: N passed, M failed` and fails if any step did. A step that
+//! cannot run because a tool is missing calls [`util::skip`], which fails
+//! under `FCONTEXT_REQUIRE_ALL=1` (CI) and only reports otherwise.
+//!
+//! Registering a step is one line in [`STEPS`]: a name and a non-capturing
+//! closure returning [`util::Result`]. Use [`cargo`] to run a cargo command,
+//! [`xtask`] to run another xtask command in a child process, or call a
+//! module's function directly.
+
+use crate::util::{self, Result};
+use std::time::Instant;
+
+/// One step of the suite.
+struct Step {
+    name: &'static str,
+    run: fn() -> Result,
+}
+
+/// The suite, in order.
+const STEPS: &[Step] = &[
+    Step {
+        name: "cargo test --workspace",
+        run: || cargo(&["test", "--workspace"]),
+    },
+    // Further passes (platform matrix, Valgrind, ...) go here, one line each, e.g.
+    //   Step { name: "platform matrix", run: || xtask(&["matrix"]) },
+    Step {
+        name: "install into a scratch prefix + C++ example (pkg-config, CMake)",
+        run: install_check,
+    },
+];
+
+const USAGE: &str = "\
+usage: cargo xtask test [--list] [NAME-SUBSTRING...]
+
+Runs every step of the test suite in order (or only the steps whose name
+contains one of the given substrings) and ends with `xtask: N passed, M failed`.
+FCONTEXT_REQUIRE_ALL=1 turns every skipped check into a failure.";
+
+/// `cargo xtask test`.
+pub fn main(args: &[String]) -> Result {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    if args.iter().any(|a| a == "--list") {
+        for step in STEPS {
+            println!("{}", step.name);
+        }
+        return Ok(());
+    }
+    if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
+        return Err(format!("unknown option `{flag}`\n\n{USAGE}").into());
+    }
+    let selected: Vec<&Step> = STEPS
+        .iter()
+        .filter(|s| args.is_empty() || args.iter().any(|a| s.name.contains(a.as_str())))
+        .collect();
+    if selected.is_empty() {
+        return Err(
+            format!("no step matches {args:?}; `cargo xtask test --list` shows them").into(),
+        );
+    }
+    if util::require_all() {
+        println!("xtask: FCONTEXT_REQUIRE_ALL=1: a skipped check counts as a failure");
+    }
+
+    let mut failed = Vec::new();
+    for (i, step) in selected.iter().enumerate() {
+        println!("\n=== [{}/{}] {}", i + 1, selected.len(), step.name);
+        let start = Instant::now();
+        let result = (step.run)();
+        let secs = start.elapsed().as_secs_f64();
+        match result {
+            Ok(()) => println!("=== ok: {} ({secs:.1} s)", step.name),
+            Err(e) => {
+                println!("=== FAILED: {} ({secs:.1} s): {e}", step.name);
+                failed.push(step.name);
+            }
+        }
+    }
+
+    println!();
+    for name in &failed {
+        println!("failed: {name}");
+    }
+    println!(
+        "xtask: {} passed, {} failed",
+        selected.len() - failed.len(),
+        failed.len()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} of {} steps failed", failed.len(), selected.len()).into())
+    }
+}
+
+/// Runs `cargo <args>` in the workspace root.
+pub fn cargo(args: &[&str]) -> Result {
+    util::run(util::cargo().args(args))
+}
+
+/// Runs `cargo xtask <args>` (this binary) in a child process.
+#[allow(dead_code)] // used by the steps other passes register
+pub fn xtask(args: &[&str]) -> Result {
+    let me = std::env::current_exe()?;
+    util::run(std::process::Command::new(me).args(args))
+}
+
+/// The main job into a scratch prefix (owned by xtask, emptied first), so the
+/// suite never touches the user's `target/prefix`.
+fn install_check() -> Result {
+    let prefix = util::fresh_work_dir("test-prefix")?;
+    crate::install::install_and_check(&prefix, None)
+}
