@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 mod install;
+mod matrix;
 mod test;
 mod util;
 
@@ -24,6 +25,11 @@ const COMMANDS: &[Command] = &[
         name: "install",
         about: "build release, install into a prefix, build and run the C++ example against it",
         run: install::main,
+    },
+    Command {
+        name: "matrix",
+        about: "cross-platform conformance matrix (qemu, wine, Boost interop; see conformance/)",
+        run: matrix::main,
     },
     Command {
         name: "test",
