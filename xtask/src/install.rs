@@ -528,6 +528,85 @@ fn check_cmake(root: &Path, layout: &Layout, version: &Version) -> Result {
     run_example(&build.join("pingpong_static"), layout, None)
 }
 
+/// What `examples/c/boost_coroutine.cpp` prints when it works.
+const BOOST_COROUTINE_OUTPUT: &str = "boost_coroutine: sum of 1..10 = 55\n";
+
+/// A compiled Boost library (Debian's `libboost_coroutine`, which depends on
+/// `libboost_context.so`) must call our fcontext functions once the program
+/// links `-lfcontext` first: checked with the loader's own binding log.
+pub fn check_boost_library_rebinding(prefix: &Path) -> Result {
+    let layout = Layout::new(prefix.to_path_buf());
+    let source = util::project_root().join("examples/c/boost_coroutine.cpp");
+    let probe = util::tool("CXX", "c++")
+        .args(["-x", "c++", "-E", "-o", "/dev/null", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin is piped");
+            stdin.write_all(
+                b"#define BOOST_ALLOW_DEPRECATED_HEADERS\n#include <boost/coroutine/asymmetric_coroutine.hpp>\n",
+            )?;
+            drop(stdin);
+            child.wait()
+        });
+    if !probe.is_ok_and(|status| status.success()) {
+        return util::skip(
+            "compiled Boost library rebinding",
+            "Boost.Coroutine headers not found (Debian: libboost-coroutine-dev)",
+        );
+    }
+    let work = util::fresh_work_dir("boost-rebinding")?;
+    let binary = work.join("boost_coroutine");
+    let lib = layout.lib.display();
+    compile(
+        &source,
+        &binary,
+        &[
+            format!("-I{}", layout.include.display()),
+            format!("-L{lib}"),
+            format!("-Wl,-rpath,{lib}"),
+            "-Wl,--no-as-needed".into(),
+            "-lfcontext".into(),
+            "-Wl,--as-needed".into(),
+            "-lboost_coroutine".into(),
+        ],
+    )?;
+    let out = Command::new(&binary)
+        .env_remove("LD_LIBRARY_PATH")
+        .env("LD_DEBUG", "bindings")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("  | {stdout}");
+    if !out.status.success() || stdout != BOOST_COROUTINE_OUTPUT {
+        return Err(format!("{} failed ({})", binary.display(), out.status).into());
+    }
+    // glibc logs "binding file <from> [0] to <to> [0]: normal symbol `name'".
+    let ours = layout
+        .lib
+        .join(read_version(&util::project_root())?.soname());
+    let log = String::from_utf8_lossy(&out.stderr);
+    for symbol in ["make_fcontext", "jump_fcontext"] {
+        let line = log
+            .lines()
+            .find(|l| l.contains("libboost_coroutine") && l.ends_with(&format!("`{symbol}'")))
+            .ok_or_else(|| format!("libboost_coroutine never bound {symbol}"))?;
+        let target = line.split(" to ").nth(1).unwrap_or_default();
+        if !target.starts_with(&ours.display().to_string()) {
+            return Err(format!(
+                "libboost_coroutine bound {symbol} elsewhere: {}",
+                line.trim()
+            )
+            .into());
+        }
+        println!("  libboost_coroutine: {symbol} -> {}", ours.display());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,7 +28,7 @@ const STEPS: &[Step] = &[
     // Further passes (platform matrix, Valgrind, ...) go here, one line each, e.g.
     //   Step { name: "platform matrix", run: || xtask(&["matrix"]) },
     Step {
-        name: "install into a scratch prefix + C++ example (pkg-config, CMake)",
+        name: "install into a scratch prefix + C++ examples (pkg-config, CMake, Boost rebinding)",
         run: install_check,
     },
 ];
@@ -115,5 +115,7 @@ pub fn xtask(args: &[&str]) -> Result {
 /// suite never touches the user's `target/prefix`.
 fn install_check() -> Result {
     let prefix = util::fresh_work_dir("test-prefix")?;
-    crate::install::install_and_check(&prefix, None)
+    crate::install::install_and_check(&prefix, None)?;
+    println!("==> a compiled Boost library bound to the installed libfcontext");
+    crate::install::check_boost_library_rebinding(&prefix)
 }
