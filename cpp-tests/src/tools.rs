@@ -1,0 +1,220 @@
+//! Shared plumbing for the integration tests: skipping when an external tool
+//! is missing, locating the built `libfcontext.{a,so}`, and compiling and
+//! running small C/C++ programs against them.
+//!
+//! This file depends on `std` only, so the `fcontext` package's own tests can
+//! include it with `#[path]` and share one skip policy.
+
+use std::env;
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// True when `FCONTEXT_REQUIRE_ALL=1` (set by CI): a skipped test is then a
+/// failure, so a missing package cannot silently turn the suite green.
+pub fn require_all() -> bool {
+    env::var_os("FCONTEXT_REQUIRE_ALL").is_some_and(|v| v == "1")
+}
+
+/// Reports that a test cannot run here. Prints the reason and returns, or
+/// panics when [`require_all`] is set. Callers `return` right after.
+pub fn skip(reason: &str) {
+    if require_all() {
+        panic!("FCONTEXT_REQUIRE_ALL=1 but this test cannot run: {reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+}
+
+/// The path of `name` on `PATH`, or a [`skip`] and `None`.
+pub fn need_tool(name: &str) -> Option<PathBuf> {
+    let found = env::var_os("PATH").and_then(|paths| {
+        env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        skip(&format!("`{name}` not found on PATH"));
+    }
+    found
+}
+
+/// `path` if it exists, or a [`skip`] naming `package` and `None`.
+pub fn need_file(path: &str, package: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(path);
+    if p.exists() {
+        Some(p)
+    } else {
+        skip(&format!("{path} missing (Debian package {package})"));
+        None
+    }
+}
+
+/// The `cpp-tests` directory.
+pub fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The workspace root (the `fcontext` package).
+pub fn repo_dir() -> PathBuf {
+    let dir = crate_dir();
+    if dir.join("cpp-tests").is_dir() {
+        dir
+    } else {
+        dir.parent()
+            .expect("cpp-tests sits in the repo")
+            .to_path_buf()
+    }
+}
+
+/// The C libraries of the `fcontext` package, built with the profile of the
+/// running test binary.
+pub struct Artifacts {
+    /// `target/<profile>`: also where test programs are written.
+    pub profile_dir: PathBuf,
+    /// `libfcontext.a`.
+    pub staticlib: PathBuf,
+    /// `libfcontext.so`.
+    pub cdylib: PathBuf,
+}
+
+/// Builds (if needed) and locates `libfcontext.a` and `libfcontext.so`.
+///
+/// Why a nested `cargo build`: `cargo test` compiles the `fcontext` library
+/// with all its crate types as a dependency, but nothing guarantees that
+/// `target/<profile>/libfcontext.{a,so}` were refreshed from *this* source
+/// tree (for instance after `cargo test -p fcontext-cpp-tests` alone). Asking
+/// cargo for the package with the same profile and target directory is a
+/// no-op when they are current and rebuilds them when not; cargo releases its
+/// build lock before it runs tests, so this does not deadlock. Done once per
+/// test binary.
+pub fn artifacts() -> &'static Artifacts {
+    static ARTIFACTS: OnceLock<Artifacts> = OnceLock::new();
+    ARTIFACTS.get_or_init(|| {
+        let exe = env::current_exe().expect("test binary path");
+        // <target-dir>[/<triple>]/<profile>/deps/<test binary>
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("test binary lives in <profile>/deps")
+            .to_path_buf();
+        let dir_name = profile_dir.file_name().and_then(OsStr::to_str).unwrap();
+        let profile = match dir_name {
+            "debug" => "dev",
+            other => other,
+        };
+        let above = profile_dir.parent().unwrap();
+        let mut cmd = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cmd.current_dir(repo_dir()).args([
+            "build",
+            "--quiet",
+            "-p",
+            "fcontext",
+            "--profile",
+            profile,
+        ]);
+        // A cargo target directory is marked with CACHEDIR.TAG; without it,
+        // `above` is `<target-dir>/<triple>` of a `--target` build.
+        if above.join("CACHEDIR.TAG").exists() {
+            cmd.arg("--target-dir").arg(above);
+        } else {
+            cmd.arg("--target-dir").arg(above.parent().unwrap());
+            cmd.arg("--target").arg(above.file_name().unwrap());
+        }
+        run_ok(&mut cmd);
+        let a = Artifacts {
+            staticlib: profile_dir.join("libfcontext.a"),
+            cdylib: profile_dir.join("libfcontext.so"),
+            profile_dir,
+        };
+        assert!(a.staticlib.is_file() && a.cdylib.is_file());
+        a
+    })
+}
+
+/// A fresh directory for the programs of one test, under `target/<profile>`.
+pub fn work_dir(test: &str) -> PathBuf {
+    let dir = artifacts()
+        .profile_dir
+        .join("fcontext-cpp-tests")
+        .join(test);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create test work directory");
+    dir
+}
+
+/// Runs `cmd`, panicking with its output unless it exits with status 0.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed with {}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Standard output of a successful run of `cmd`, as text.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    String::from_utf8_lossy(&run_ok(cmd).stdout).into_owned()
+}
+
+/// How a test program is linked to fcontext.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// `libfcontext.a` named as the only library.
+    Static,
+    /// `-lfcontext` against `libfcontext.so`, with an rpath to it.
+    Shared,
+}
+
+/// Compiles `programs/<source>` into `<dir>/<output>`, linked to fcontext as
+/// `link` says; `extra` goes before the library (defines, `-I`, ...).
+/// C sources use `cc`, everything else `c++` (or `$CC` / `$CXX`).
+pub fn compile(dir: &Path, source: &str, output: &str, link: Link, extra: &[&str]) -> PathBuf {
+    let src = crate_dir().join("programs").join(source);
+    let is_c = source.ends_with(".c");
+    let compiler = if is_c {
+        env::var("CC").unwrap_or_else(|_| "cc".into())
+    } else {
+        env::var("CXX").unwrap_or_else(|_| "c++".into())
+    };
+    let out = dir.join(output);
+    let lib = artifacts();
+    let mut cmd = Command::new(compiler);
+    cmd.arg(if is_c { "-std=c11" } else { "-std=c++17" })
+        .args(["-O1", "-g", "-Wall", "-Werror"])
+        .arg("-I")
+        .arg(repo_dir().join("include"))
+        .args(extra)
+        .arg(&src)
+        .arg("-o")
+        .arg(&out);
+    match link {
+        Link::Static => {
+            cmd.arg(&lib.staticlib);
+        }
+        Link::Shared => {
+            let libdir = lib.profile_dir.display();
+            cmd.arg(format!("-L{libdir}"))
+                .arg(format!("-Wl,-rpath,{libdir}"))
+                .arg("-lfcontext");
+        }
+    }
+    run_ok(&mut cmd);
+    out
+}
+
+/// The `NEEDED` entries of an ELF file (`readelf -d`).
+pub fn needed_libraries(elf: &Path) -> Vec<String> {
+    stdout_of(Command::new("readelf").arg("-dW").arg(elf))
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| l.split('[').nth(1)?.split(']').next().map(str::to_owned))
+        .collect()
+}
