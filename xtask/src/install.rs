@@ -2,7 +2,8 @@
 //! headers, pkg-config and CMake files into a prefix (cargo-c's layout), and
 //! proves the installed copy works by building and running
 //! `examples/c/pingpong.cpp` against it through pkg-config (shared and static)
-//! and CMake's `find_package(fcontext)`.
+//! and CMake's `find_package(fcontext)`, and `examples/c/squares.c` against the
+//! bare archive.
 
 use crate::util::{self, Result};
 use std::env;
@@ -19,7 +20,8 @@ else target/prefix):
   include/fcontext.h, include/fcontext/fcontext.h, lib/pkgconfig/fcontext.pc,
   lib/cmake/fcontext/fcontextConfig.cmake, fcontextConfigVersion.cmake.
 Then compiles examples/c/pingpong.cpp against the installed copy through
-pkg-config (shared, then static) and CMake, and runs each build.
+pkg-config (shared, then static) and CMake, and examples/c/squares.c against
+the bare archive, and runs each build.
 
   --prefix DIR      install prefix (relative paths are taken from the current directory)
   --features LIST   cargo features for the library build (e.g. no-fpu-control)";
@@ -33,6 +35,9 @@ restarted on the generator's stack by ontop_fcontext: 0 1 1 2 3
 generator stopped, stack released
 pingpong: ok
 ";
+
+/// What `examples/c/squares.c` prints: the squares of 1..5 and their sum.
+const SQUARES_OUTPUT: &str = "squares: 1 4 9 16 25\nsum: 55\n";
 
 /// Where the installed files go, following cargo-c's layout.
 struct Layout {
@@ -84,7 +89,7 @@ pub fn main(args: &[String]) -> Result {
     };
     let prefix = absolute(&options.prefix)?;
     install_and_check(&prefix, options.features.as_deref())?;
-    println!("xtask install: fcontext installed into {}; the example ran through pkg-config (shared, static) and CMake", prefix.display());
+    println!("xtask install: fcontext installed into {}; the examples ran through pkg-config (shared, static), the bare archive and CMake", prefix.display());
     Ok(())
 }
 
@@ -419,7 +424,7 @@ fn check_example(root: &Path, layout: &Layout, version: &Version) -> Result {
     let mut flags = pkg(&["--cflags", "--libs", "fcontext"])?;
     flags.push(format!("-Wl,-rpath,{}", layout.lib.display()));
     compile(&source, &shared, &flags)?;
-    run_example(&shared, layout, Some(&version.soname()))?;
+    run_example(&shared, layout, Some(&version.soname()), EXAMPLE_OUTPUT)?;
 
     println!("==> example through pkg-config --static, static library");
     let statik = work.join("pingpong-static");
@@ -436,14 +441,28 @@ fn check_example(root: &Path, layout: &Layout, version: &Version) -> Result {
         })
         .collect();
     compile(&source, &statik, &flags)?;
-    run_example(&statik, layout, None)?;
+    run_example(&statik, layout, None, EXAMPLE_OUTPUT)?;
+
+    println!("==> C example linked with nothing but the archive");
+    let plain = work.join("squares");
+    let flags = [
+        format!("-I{}", layout.include.display()),
+        layout.lib.join("libfcontext.a").display().to_string(),
+    ];
+    compile(&root.join("examples/c/squares.c"), &plain, &flags)?;
+    run_example(&plain, layout, None, SQUARES_OUTPUT)?;
 
     println!("==> example through CMake find_package(fcontext)");
     check_cmake(root, layout, version)
 }
 
+/// Compiles and links `source` with `$CXX` (C++) or `$CC` (C), warnings as errors.
 fn compile(source: &Path, out: &Path, flags: &[String]) -> Result {
-    let mut cxx = util::tool("CXX", "c++");
+    let mut cxx = if source.extension().is_some_and(|e| e == "c") {
+        util::tool("CC", "cc")
+    } else {
+        util::tool("CXX", "c++")
+    };
     cxx.args(["-O2", "-Wall", "-Wextra", "-Werror"])
         .arg(source)
         .arg("-o")
@@ -455,7 +474,7 @@ fn compile(source: &Path, out: &Path, flags: &[String]) -> Result {
 /// Runs an example binary and checks its exit status and output. With
 /// `soname`, the binary must load that library from the prefix; without, it
 /// must not depend on any libfcontext.so at all.
-fn run_example(binary: &Path, layout: &Layout, soname: Option<&str>) -> Result {
+fn run_example(binary: &Path, layout: &Layout, soname: Option<&str>, expected: &str) -> Result {
     // Ask the dynamic loader which libraries it would map (what ldd does),
     // with any LD_LIBRARY_PATH removed so only the binary's own paths count.
     let loaded = util::output(
@@ -493,9 +512,9 @@ fn run_example(binary: &Path, layout: &Layout, soname: Option<&str>) -> Result {
     for line in stdout.lines() {
         println!("  | {line}");
     }
-    if !out.status.success() || stdout != EXAMPLE_OUTPUT {
+    if !out.status.success() || stdout != expected {
         return Err(format!(
-            "{} failed ({}); stderr:\n{}\nexpected output:\n{EXAMPLE_OUTPUT}",
+            "{} failed ({}); stderr:\n{}\nexpected output:\n{expected}",
             binary.display(),
             out.status,
             String::from_utf8_lossy(&out.stderr)
@@ -524,8 +543,13 @@ fn check_cmake(root: &Path, layout: &Layout, version: &Version) -> Result {
         .arg("-DCMAKE_COMPILE_WARNING_AS_ERROR=ON");
     util::output(&mut configure)?;
     util::run(util::tool("CMAKE", "cmake").arg("--build").arg(&build))?;
-    run_example(&build.join("pingpong"), layout, Some(&version.soname()))?;
-    run_example(&build.join("pingpong_static"), layout, None)
+    run_example(
+        &build.join("pingpong"),
+        layout,
+        Some(&version.soname()),
+        EXAMPLE_OUTPUT,
+    )?;
+    run_example(&build.join("pingpong_static"), layout, None, EXAMPLE_OUTPUT)
 }
 
 /// What `examples/c/boost_coroutine.cpp` prints when it works.
