@@ -14,9 +14,10 @@ fn asm_file(arch: &str, os: &str) -> Option<&'static str> {
     }
 }
 
-/// The 13 symbols `libfcontext.so` exports: the three fcontext functions under
+/// The symbols `libfcontext.so` exports: the three fcontext functions under
 /// their C names and Boost >= 1.87 C++ names, Boost's five
-/// `stack_traits` functions and libfcontext's two stack helpers.
+/// `stack_traits` functions, libfcontext's two stack helpers and the eleven
+/// copy-stack coroutine functions.
 fn exported_symbols(pointer_width: &str) -> Vec<String> {
     // The Itanium encoding of size_t: `m` (unsigned long) on LP64, `j` on ILP32.
     let size_t = if pointer_width == "64" { "m" } else { "j" };
@@ -40,6 +41,22 @@ fn exported_symbols(pointer_width: &str) -> Vec<String> {
     }
     names.push("create_fcontext_stack".into());
     names.push("destroy_fcontext_stack".into());
+    // Copy-stack coroutines (include/fcontext_copystack.h).
+    for f in [
+        "strerror",
+        "stack_create",
+        "stack_destroy",
+        "stack_stats",
+        "create",
+        "destroy",
+        "resume",
+        "yield",
+        "status",
+        "running",
+        "saved_bytes",
+    ] {
+        names.push(format!("fcontext_cs_{f}"));
+    }
     names
 }
 

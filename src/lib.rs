@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 mod capi;
+pub mod copystack;
 pub mod raw;
 pub mod overflow;
 mod stack;

@@ -1,0 +1,363 @@
+//! C API of copy-stack coroutines (`include/fcontext_copystack.h`).
+//!
+//! Every function checks its arguments and the coroutine's state and
+//! returns one of the `FCONTEXT_CS_*` codes; `fcontext_cs_strerror`
+//! describes each. Handles are opaque pointers to Rust values:
+//! a shared stack is a leaked `Rc<StackInner>`, a coroutine a leaked
+//! `Box<Task>`.
+
+use super::shared::{CopyStats, SharedStack, SharedStackError, StackInner};
+use super::task::{self, Refusal, State, Task};
+use crate::raw::Transfer;
+use core::cell::Cell;
+use core::ffi::{c_char, c_int, c_void};
+use core::ptr;
+use std::rc::Rc;
+
+/// Success.
+pub const FCONTEXT_CS_OK: c_int = 0;
+/// A required pointer argument was null.
+pub const FCONTEXT_CS_NULL_POINTER: c_int = 1;
+/// The requested shared stack size is below the minimum.
+pub const FCONTEXT_CS_STACK_TOO_SMALL: c_int = 2;
+/// The requested shared stack size does not fit in the address space.
+pub const FCONTEXT_CS_STACK_TOO_LARGE: c_int = 3;
+/// Memory or address space could not be obtained.
+pub const FCONTEXT_CS_OUT_OF_MEMORY: c_int = 4;
+/// The coroutine has finished and cannot be resumed.
+pub const FCONTEXT_CS_FINISHED: c_int = 5;
+/// The coroutine is running (it cannot be resumed or destroyed).
+pub const FCONTEXT_CS_RUNNING: c_int = 6;
+/// Yield was called while no copy-stack coroutine runs on this thread.
+pub const FCONTEXT_CS_NOT_IN_COROUTINE: c_int = 7;
+/// Yield was called with a coroutine other than the one running.
+pub const FCONTEXT_CS_NOT_CURRENT: c_int = 8;
+/// Another coroutine of the same shared stack is running, so the stack
+/// cannot change hands (resume it from outside that coroutine).
+pub const FCONTEXT_CS_STACK_BUSY: c_int = 9;
+/// The shared stack still has coroutines; destroy them first.
+pub const FCONTEXT_CS_STACK_IN_USE: c_int = 10;
+
+/// Coroutine status: created, never resumed.
+pub const FCONTEXT_CS_STATUS_FRESH: c_int = State::Fresh as c_int;
+/// Coroutine status: suspended in a yield.
+pub const FCONTEXT_CS_STATUS_SUSPENDED: c_int = State::Suspended as c_int;
+/// Coroutine status: running.
+pub const FCONTEXT_CS_STATUS_RUNNING: c_int = State::Running as c_int;
+/// Coroutine status: its function returned.
+pub const FCONTEXT_CS_STATUS_DONE: c_int = State::Done as c_int;
+
+/// Opaque C handle of a shared stack (`fcontext_cs_stack_t`); points to
+/// the crate's reference-counted stack state.
+#[repr(C)]
+pub struct CsStack {
+    _opaque: [u8; 0],
+}
+
+/// Opaque C handle of a copy-stack coroutine (`fcontext_cs_coroutine_t`);
+/// points to the crate's coroutine header.
+#[repr(C)]
+pub struct CsCoroutine {
+    _opaque: [u8; 0],
+}
+
+fn inner_of(stack: *const CsStack) -> *const StackInner {
+    stack.cast()
+}
+
+fn task_of(co: *const CsCoroutine) -> *mut Task {
+    co.cast_mut().cast()
+}
+
+/// The coroutine body: `co` is the coroutine itself (for yield), `arg` the
+/// creation argument, `input` the value of the first resume; the return
+/// value is what the last resume receives.
+pub type CsFn = unsafe extern "C-unwind" fn(
+    co: *mut CsCoroutine,
+    arg: *mut c_void,
+    input: *mut c_void,
+) -> *mut c_void;
+
+/// What a C coroutine's buffer holds until its first resume.
+struct CStart {
+    f: CsFn,
+    arg: *mut c_void,
+}
+
+thread_local! {
+    /// The copy-stack coroutine running on this thread through the C API
+    /// (null on the thread's own stack). Lets yield tell "outside a
+    /// coroutine" and "not the running coroutine" apart.
+    static CURRENT: Cell<*mut Task> = const { Cell::new(ptr::null_mut()) };
+}
+
+/// Entry of every C coroutine. A C++ exception escaping the body would
+/// reach this non-unwinding frame and abort the process, which is the
+/// only safe outcome: there is no frame above it to catch it.
+unsafe extern "C" fn c_entry(t: Transfer) {
+    // SAFETY: started by task::resume with a task made by fcontext_cs_create.
+    unsafe {
+        let (co, input) = Task::start(t);
+        let CStart { f, arg } = Task::take_payload::<CStart>(co);
+        let result = f(co.cast(), arg, input);
+        task::finish(co, result)
+    }
+}
+
+fn refusal_code(r: Refusal) -> c_int {
+    match r {
+        Refusal::Finished => FCONTEXT_CS_FINISHED,
+        Refusal::Running => FCONTEXT_CS_RUNNING,
+        Refusal::StackBusy => FCONTEXT_CS_STACK_BUSY,
+    }
+}
+
+/// Describes an `FCONTEXT_CS_*` code (a static, NUL-terminated string).
+#[unsafe(no_mangle)]
+pub extern "C" fn fcontext_cs_strerror(code: c_int) -> *const c_char {
+    let s: &'static [u8] = match code {
+        FCONTEXT_CS_OK => b"success\0",
+        FCONTEXT_CS_NULL_POINTER => b"a required pointer argument is NULL\0",
+        FCONTEXT_CS_STACK_TOO_SMALL => b"shared stack size is below FCONTEXT_CS_MIN_STACK_SIZE\0",
+        FCONTEXT_CS_STACK_TOO_LARGE => b"shared stack size does not fit in the address space\0",
+        FCONTEXT_CS_OUT_OF_MEMORY => b"out of memory or address space\0",
+        FCONTEXT_CS_FINISHED => b"the coroutine has finished and cannot be resumed\0",
+        FCONTEXT_CS_RUNNING => b"the coroutine is running\0",
+        FCONTEXT_CS_NOT_IN_COROUTINE => b"yield called outside a copy-stack coroutine\0",
+        FCONTEXT_CS_NOT_CURRENT => b"yield called with a coroutine that is not the running one\0",
+        FCONTEXT_CS_STACK_BUSY => {
+            b"another coroutine of this shared stack is running; the stack cannot change hands\0"
+        }
+        FCONTEXT_CS_STACK_IN_USE => b"the shared stack still has coroutines\0",
+        _ => b"unknown fcontext_cs error code\0",
+    };
+    s.as_ptr().cast()
+}
+
+/// Maps a shared stack of at least `size` usable bytes (0: 128 KiB).
+///
+/// # Safety
+/// `out` is null or valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcontext_cs_stack_create(size: usize, out: *mut *mut CsStack) -> c_int {
+    if out.is_null() {
+        return FCONTEXT_CS_NULL_POINTER;
+    }
+    let size = if size == 0 {
+        crate::stack_traits::default_size()
+    } else {
+        size
+    };
+    match SharedStack::new(size) {
+        Ok(stack) => {
+            // SAFETY: out is non-null and, per the caller, writable.
+            unsafe { *out = Rc::into_raw(stack.inner).cast_mut().cast() };
+            FCONTEXT_CS_OK
+        }
+        Err(SharedStackError::TooSmall { .. }) => FCONTEXT_CS_STACK_TOO_SMALL,
+        Err(SharedStackError::TooLarge { .. }) => FCONTEXT_CS_STACK_TOO_LARGE,
+        Err(SharedStackError::Map(_)) => FCONTEXT_CS_OUT_OF_MEMORY,
+    }
+}
+
+/// Unmaps a shared stack that has no coroutines left.
+///
+/// # Safety
+/// `stack` is null or a live handle from `fcontext_cs_stack_create`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcontext_cs_stack_destroy(stack: *mut CsStack) -> c_int {
+    if stack.is_null() {
+        return FCONTEXT_CS_NULL_POINTER;
+    }
+    // SAFETY: a live handle is a leaked Rc; we only look at the count here.
+    let rc = unsafe { std::mem::ManuallyDrop::new(Rc::from_raw(inner_of(stack))) };
+    if Rc::strong_count(&rc) > 1 {
+        return FCONTEXT_CS_STACK_IN_USE;
+    }
+    drop(std::mem::ManuallyDrop::into_inner(rc));
+    FCONTEXT_CS_OK
+}
+
+/// Copies the copy counters of `stack` into `*out`.
+///
+/// # Safety
+/// Both pointers are null or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcontext_cs_stack_stats(
+    stack: *const CsStack,
+    out: *mut CopyStats,
+) -> c_int {
+    if stack.is_null() || out.is_null() {
+        return FCONTEXT_CS_NULL_POINTER;
+    }
+    // SAFETY: per the caller.
+    unsafe { *out = (*inner_of(stack)).stats.get() };
+    FCONTEXT_CS_OK
+}
+
+/// Creates a coroutine on `stack` that will run `f(co, arg, input)`.
+///
+/// # Safety
+/// `stack` is null or a live stack handle; `out` is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcontext_cs_create(
+    stack: *mut CsStack,
+    f: Option<CsFn>,
+    arg: *mut c_void,
+    out: *mut *mut CsCoroutine,
+) -> c_int {
+    let (Some(f), false, false) = (f, stack.is_null(), out.is_null()) else {
+        return FCONTEXT_CS_NULL_POINTER;
+    };
+    // SAFETY: a live handle is a leaked Rc: take one more reference.
+    let inner = unsafe {
+        Rc::increment_strong_count(inner_of(stack));
+        Rc::from_raw(inner_of(stack))
+    };
+    let co = Task::new(inner, CStart { f, arg }, c_entry);
+    // SAFETY: out is non-null and writable.
+    unsafe { *out = Box::into_raw(co).cast() };
+    FCONTEXT_CS_OK
+}
+
+/// Destroys a coroutine that is not running. A suspended coroutine's stack
+/// is discarded without running anything on it.
+///
+/// # Safety
+/// `co` is null or a live coroutine handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcontext_cs_destroy(co: *mut CsCoroutine) -> c_int {
+    if co.is_null() {
+        return FCONTEXT_CS_NULL_POINTER;
+    }
+    // SAFETY: a live handle is a leaked Box<Task>.
+    unsafe {
+        let task = task_of(co);
+        if (*task).state == State::Running {
+            return FCONTEXT_CS_RUNNING;
+        }
+        // The start payload (a function pointer and a pointer) needs no drop.
+        drop(Box::from_raw(task));
+    }
+    FCONTEXT_CS_OK
+}
+
+/// Resumes `co` with `input`; stores what it yields (or returns) in
+/// `*output` when `output` is not null.
+///
+/// # Safety
+/// `co` is null or a live coroutine handle of this thread; `output` is null
+/// or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcontext_cs_resume(
+    co: *mut CsCoroutine,
+    input: *mut c_void,
+    output: *mut *mut c_void,
+) -> c_int {
+    if co.is_null() {
+        return FCONTEXT_CS_NULL_POINTER;
+    }
+    let task = task_of(co);
+    let prev = CURRENT.replace(task);
+    // SAFETY: co is live per the caller.
+    let result = unsafe { task::resume(task, input) };
+    CURRENT.set(prev);
+    match result {
+        Ok(value) => {
+            if !output.is_null() {
+                // SAFETY: per the caller.
+                unsafe { *output = value };
+            }
+            FCONTEXT_CS_OK
+        }
+        Err(r) => refusal_code(r),
+    }
+}
+
+/// Suspends the running coroutine `co`, handing `output` to its resumer;
+/// stores the next resume's input in `*input` when `input` is not null.
+///
+/// # Safety
+/// `co` is null or a live coroutine handle; `input` is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcontext_cs_yield(
+    co: *mut CsCoroutine,
+    output: *mut c_void,
+    input: *mut *mut c_void,
+) -> c_int {
+    if co.is_null() {
+        return FCONTEXT_CS_NULL_POINTER;
+    }
+    let current = CURRENT.get();
+    if current.is_null() {
+        return FCONTEXT_CS_NOT_IN_COROUTINE;
+    }
+    if current != task_of(co) {
+        return FCONTEXT_CS_NOT_CURRENT;
+    }
+    // SAFETY: co is the coroutine running on this very stack.
+    let value = unsafe { task::suspend(current, output) };
+    if !input.is_null() {
+        // SAFETY: per the caller.
+        unsafe { *input = value };
+    }
+    FCONTEXT_CS_OK
+}
+
+/// Stores the status (`FCONTEXT_CS_STATUS_*`) of `co` in `*out`.
+///
+/// # Safety
+/// Both pointers are null or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcontext_cs_status(co: *const CsCoroutine, out: *mut c_int) -> c_int {
+    if co.is_null() || out.is_null() {
+        return FCONTEXT_CS_NULL_POINTER;
+    }
+    // SAFETY: per the caller.
+    unsafe { *out = (*task_of(co)).state as c_int };
+    FCONTEXT_CS_OK
+}
+
+/// Stores the running copy-stack coroutine of this thread (or NULL) in
+/// `*out`.
+///
+/// # Safety
+/// `out` is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcontext_cs_running(out: *mut *mut CsCoroutine) -> c_int {
+    if out.is_null() {
+        return FCONTEXT_CS_NULL_POINTER;
+    }
+    // SAFETY: per the caller.
+    unsafe { *out = CURRENT.get().cast() };
+    FCONTEXT_CS_OK
+}
+
+/// Stores how many bytes of stack `co` has saved in its private buffer
+/// (`*saved`, 0 while its bytes are on the shared stack) and the buffer's
+/// capacity (`*capacity`). Either output may be null.
+///
+/// # Safety
+/// `co` is null or live; the outputs are null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcontext_cs_saved_bytes(
+    co: *const CsCoroutine,
+    saved: *mut usize,
+    capacity: *mut usize,
+) -> c_int {
+    if co.is_null() {
+        return FCONTEXT_CS_NULL_POINTER;
+    }
+    // SAFETY: per the caller.
+    unsafe {
+        let c = &*task_of(co);
+        let swapped_out = c.state == State::Suspended && c.stack.owner.get() != task_of(co);
+        if !saved.is_null() {
+            *saved = if swapped_out { c.len as usize } else { 0 };
+        }
+        if !capacity.is_null() {
+            *capacity = c.cap as usize;
+        }
+    }
+    FCONTEXT_CS_OK
+}

@@ -1,0 +1,65 @@
+//! Runs the C tests of the copy-stack API (`tests/c/copystack.c`) against
+//! `libfcontext.a`: every error code, a generator, ownership changes and copy
+//! counts, and (in a child process) the abort on an escaped stack pointer.
+
+#[path = "../cpp-tests/src/tools.rs"]
+#[allow(dead_code)]
+mod tools;
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Compiles the C test program once per test binary, or `None` (after a
+/// skip) without a C compiler.
+fn build() -> Option<PathBuf> {
+    static EXE: OnceLock<Option<PathBuf>> = OnceLock::new();
+    EXE.get_or_init(compile).clone()
+}
+
+fn compile() -> Option<PathBuf> {
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    tools::need_tool(&cc)?;
+    let dir = tools::work_dir("copystack_c");
+    let out = dir.join("copystack");
+    let repo = tools::repo_dir();
+    tools::run_ok(
+        Command::new(&cc)
+            .args(["-std=c11", "-O1", "-g", "-Wall", "-Werror"])
+            // The escape test moves the stack pointer past the guard page
+            // with alloca; stack-clash probes would touch the guard first.
+            .arg("-fno-stack-clash-protection")
+            .arg("-I")
+            .arg(repo.join("include"))
+            .arg(repo.join("tests/c/copystack.c"))
+            .arg("-o")
+            .arg(&out)
+            .arg(&tools::artifacts().staticlib),
+    );
+    Some(out)
+}
+
+#[test]
+fn c_api_error_paths_generator_and_copy_counts() {
+    let Some(exe) = build() else { return };
+    let stdout = tools::stdout_of(&mut Command::new(&exe));
+    assert!(stdout.contains("copystack C tests passed"), "{stdout}");
+}
+
+#[test]
+fn escaped_stack_pointer_aborts_with_a_message() {
+    let Some(exe) = build() else { return };
+    let out = Command::new(&exe).arg("escape").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGABRT),
+        "status {:?}, stderr:\n{stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains("outside its shared stack"),
+        "stderr lacks the escape report:\n{stderr}"
+    );
+}
