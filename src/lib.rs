@@ -3,10 +3,16 @@
 
 mod capi;
 pub mod copystack;
-pub mod raw;
+pub mod coroutine;
 pub mod overflow;
-mod stack;
+pub mod raw;
+pub mod stack;
 pub mod stack_traits;
+mod switch;
 pub mod tools;
 
 pub use capi::{create_fcontext_stack, destroy_fcontext_stack, FcontextStack};
+pub use coroutine::{Coroutine, CoroutineResult, ResumeError, Yielder};
+pub use stack::{
+    DefaultStack, FixedStack, Local, PooledStack, ProtectedStack, Stack, StackError, StackPool,
+};

@@ -1,0 +1,541 @@
+//! Asymmetric coroutines: [`Coroutine`], [`Yielder`], [`CoroutineResult`].
+//!
+//! # How a switch works
+//! A resume and the matching suspend exchange values through one
+//! [`Exchange`] that lives in the *resumer's* stack frame; the pointer to it
+//! is the `data` of the jump. The resumer writes `Input(i)` and jumps; the
+//! coroutine takes the input, and when it suspends it writes `Yield(y)` into
+//! the same exchange and jumps back; the resumer reads `Yield(y)`. When the
+//! body returns or panics, the coroutine's root writes the outcome into the
+//! exchange and jumps back one last time. So a round trip is two
+//! `jump_fcontext` calls plus a few moves: no allocation, no atomics, no
+//! thread-local lookups.
+//!
+//! ```text
+//!  resumer stack                          coroutine stack (S)
+//!  ┌──────────────────────┐               ┌──────────────────────────────┐ top
+//!  │ resume(): Exchange   │◄── data ptr ──│ root: Yielder { caller, msg }│
+//!  │  msg: Input/Yield    │               │ body f(&yielder, input)      │
+//!  │  outcome: Pending/.. │               │   ... suspend(y) ... ▼ sp    │
+//!  └──────────────────────┘               └──────────────────────────────┘ bottom
+//! ```
+//!
+//! The stack's [`will_resume`](Stack::will_resume) /
+//! [`did_suspend`](Stack::did_suspend) hooks run around every switch into
+//! the coroutine; for ordinary stacks they are empty and vanish after
+//! inlining. A copy-stack backend implements them to save and restore the
+//! coroutine's bytes, and reuses everything else here unchanged.
+
+use crate::raw::{FcontextT, Transfer};
+use crate::stack::{DefaultStack, Local, Stack, StackError};
+use crate::switch;
+use core::any::Any;
+use core::cell::Cell;
+use core::ffi::c_void;
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ptr::{self, NonNull};
+use std::panic::{self, AssertUnwindSafe};
+
+/// What a [`Coroutine::resume`] produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CoroutineResult<Y, R> {
+    /// The coroutine suspended itself with [`Yielder::suspend`] and this
+    /// value; it can be resumed again.
+    Yield(Y),
+    /// The coroutine's body returned this value; it is finished.
+    Complete(R),
+}
+
+impl<Y, R> CoroutineResult<Y, R> {
+    /// The yielded value, if the coroutine suspended.
+    pub fn into_yield(self) -> Option<Y> {
+        match self {
+            CoroutineResult::Yield(y) => Some(y),
+            CoroutineResult::Complete(_) => None,
+        }
+    }
+
+    /// The return value, if the coroutine finished.
+    pub fn into_complete(self) -> Option<R> {
+        match self {
+            CoroutineResult::Yield(_) => None,
+            CoroutineResult::Complete(r) => Some(r),
+        }
+    }
+}
+
+/// Why a coroutine cannot be resumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResumeError {
+    /// Its body has returned.
+    Completed,
+    /// Its body panicked (the panic was re-raised by the resume that saw it).
+    Panicked,
+}
+
+impl fmt::Display for ResumeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ResumeError::Completed => "cannot resume a coroutine that has completed",
+            ResumeError::Panicked => "cannot resume a coroutine that has panicked",
+        })
+    }
+}
+
+impl std::error::Error for ResumeError {}
+
+/// The panic payload that unwinds a suspended coroutine's stack when the
+/// coroutine is dropped. Private, so user code cannot fake it; a body that
+/// catches it must let it go on (see [`Coroutine`]'s drop rules).
+pub(crate) struct ForcedUnwind;
+
+/// The switch-by-switch message, at the start of an [`Exchange`]; this is
+/// the part a [`Yielder`] (which does not know `R`) reads and writes.
+pub(crate) enum Message<I, Y> {
+    /// Nothing in flight (taken, or not yet written).
+    Empty,
+    /// Resumer → coroutine: the next input.
+    Input(I),
+    /// Resumer → coroutine: unwind your stack and finish.
+    Unwind,
+    /// Coroutine → resumer: suspended with this value.
+    Yield(Y),
+}
+
+/// How the body ended, written by the coroutine's root just before its last
+/// switch.
+pub(crate) enum Outcome<R> {
+    /// Still running (or suspended).
+    Pending,
+    /// The body returned.
+    Returned(R),
+    /// The body panicked, or was unwound by a [`ForcedUnwind`].
+    Panicked(Box<dyn Any + Send>),
+}
+
+/// The resumer's half of a switch: lives in `resume`'s stack frame.
+/// `repr(C)` so a pointer to it is also a pointer to its `msg`.
+#[repr(C)]
+pub(crate) struct Exchange<I, Y, R> {
+    pub(crate) msg: Message<I, Y>,
+    pub(crate) outcome: Outcome<R>,
+}
+
+/// The coroutine's handle for suspending itself, passed to its body.
+///
+/// [`suspend`](Yielder::suspend) stores the value, switches back to whoever
+/// resumed the coroutine, and returns the input of the next resume.
+///
+/// A `Yielder` only exists on its coroutine's stack and is only lent to the
+/// body, so it cannot be used from anywhere else.
+pub struct Yielder<I, Y> {
+    /// The context that last resumed us (where `suspend` goes back to).
+    caller: Cell<FcontextT>,
+    /// The resumer's `Exchange` of the resume in progress.
+    msg: Cell<*mut Message<I, Y>>,
+}
+
+impl<I, Y> Yielder<I, Y> {
+    /// Suspends the coroutine, making the pending
+    /// [`resume`](Coroutine::resume) return `Yield(value)`, and returns the
+    /// input of the next resume.
+    ///
+    /// If the coroutine is dropped instead of resumed, this call does not
+    /// return: it unwinds the coroutine's stack (running every destructor)
+    /// with a private panic payload. Let that unwind pass — a body that
+    /// catches it and suspends again aborts the process.
+    #[inline]
+    pub fn suspend(&self, value: Y) -> I {
+        let msg = self.msg.get();
+        // SAFETY: `msg` points into the frame of the resume in progress,
+        // whose `Message` we emptied when we took the input; the resumer
+        // reads it only after we jump back. `caller` is that resumer's
+        // context, suspended in its jump to us.
+        unsafe {
+            ptr::write(msg, Message::Yield(value));
+            let t = switch::jump(self.caller.get(), ptr::null_mut());
+            self.arrive(t)
+        }
+    }
+
+    /// Records who resumed us and with which exchange, and takes the input.
+    ///
+    /// # Safety
+    /// `t` is the transfer of a switch made by [`Coroutine`]: `t.data` points
+    /// to a live `Exchange` holding `Input` or `Unwind`.
+    #[inline(always)]
+    unsafe fn arrive(&self, t: Transfer) -> I {
+        self.caller.set(t.fctx);
+        let msg = t.data.cast::<Message<I, Y>>();
+        self.msg.set(msg);
+        // SAFETY: per the function's contract.
+        match unsafe { ptr::replace(msg, Message::Empty) } {
+            Message::Input(input) => input,
+            Message::Unwind => panic::resume_unwind(Box::new(ForcedUnwind)),
+            Message::Empty | Message::Yield(_) => unreachable_message(),
+        }
+    }
+}
+
+impl<I, Y> fmt::Debug for Yielder<I, Y> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Yielder").finish_non_exhaustive()
+    }
+}
+
+#[cold]
+fn unreachable_message() -> ! {
+    // A switch arrived that the protocol cannot produce; continuing would
+    // read a value that is not there.
+    abort_with("fcontext: coroutine switch protocol violated")
+}
+
+#[cold]
+pub(crate) fn abort_with(message: &str) -> ! {
+    eprintln!("{message}");
+    std::process::abort()
+}
+
+/// The first code that runs on a coroutine's stack.
+///
+/// The creator jumps here once with a pointer to the closure; the root moves
+/// the closure onto this stack and jumps straight back, so
+/// [`Coroutine::with_stack`] returns a suspended coroutine. The first resume
+/// then starts the body.
+unsafe extern "C" fn root<I, Y, R, F>(t: Transfer)
+where
+    F: FnOnce(&Yielder<I, Y>, I) -> R,
+{
+    // SAFETY: the creator passed a `ManuallyDrop<F>` it will not touch again.
+    let f = unsafe { ptr::read(t.data.cast::<F>()) };
+    // SAFETY: the creator is suspended in its jump to us.
+    let t = unsafe { switch::jump(t.fctx, ptr::null_mut()) };
+    let yielder = Yielder {
+        caller: Cell::new(ptr::null_mut()),
+        msg: Cell::new(ptr::null_mut()),
+    };
+    // Every value with a destructor lives inside the closure, so by the time
+    // catch_unwind returns they have all been dropped (or unwound); nothing
+    // on this stack needs cleanup after the final switch.
+    let outcome = match panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `t` is the first resume (or the drop of an unstarted
+        // coroutine, which unwinds here and drops `f`).
+        let input = unsafe { yielder.arrive(t) };
+        f(&yielder, input)
+    })) {
+        Ok(value) => Outcome::Returned(value),
+        Err(payload) => Outcome::Panicked(payload),
+    };
+    let exchange = yielder.msg.get().cast::<Exchange<I, Y, R>>();
+    // SAFETY: the last resumer's exchange is live; its outcome is `Pending`,
+    // which owns nothing, so overwriting it leaks nothing. After the jump the
+    // resumer owns the outcome and never switches to this context again.
+    unsafe {
+        ptr::write(ptr::addr_of_mut!((*exchange).outcome), outcome);
+        switch::jump(yielder.caller.get(), ptr::null_mut());
+    }
+    abort_with("fcontext: a finished coroutine was resumed")
+}
+
+/// A stackful, asymmetric coroutine: [`resume`](Coroutine::resume) runs its
+/// body until it calls [`Yielder::suspend`] or returns.
+///
+/// * `I`: the type passed in by each `resume` (the first one becomes the
+///   body's second argument, later ones are what `suspend` returns);
+/// * `Y`: the type passed out by `suspend`;
+/// * `R`: the body's return value;
+/// * `S`: the [`Stack`] the body runs on.
+///
+/// ```
+/// use fcontext::{Coroutine, CoroutineResult};
+///
+/// let mut co = Coroutine::new(|yielder, first: i32| {
+///     let second = yielder.suspend(first * 10);
+///     first + second
+/// })
+/// .unwrap();
+/// assert_eq!(co.resume(1).unwrap(), CoroutineResult::Yield(10));
+/// assert_eq!(co.resume(2).unwrap(), CoroutineResult::Complete(3));
+/// assert!(co.is_done());
+/// assert!(co.resume(3).is_err());
+/// ```
+///
+/// # Finishing, panics and drop
+/// * A body that returns completes the coroutine; a later `resume` is
+///   `Err(ResumeError::Completed)`.
+/// * A body that panics is finished too: the panic is caught on the
+///   coroutine's stack and re-raised by the `resume` that was running it;
+///   a later `resume` is `Err(ResumeError::Panicked)`.
+/// * Dropping a coroutine that has started but not finished (or never
+///   started) unwinds its stack: the pending `suspend` panics with a private
+///   payload, every destructor on the coroutine's stack runs, and the stack
+///   is freed. If one of those destructors panics, the drop re-raises that
+///   panic (or discards it when the thread is already panicking). A body
+///   that catches the forced unwind and suspends again cannot be finished
+///   and its stack cannot be freed safely, so the process **aborts** with a
+///   message saying so.
+///
+/// # Threads
+/// A coroutine is [`Send`] when its stack and `I`, `Y`, `R` are, and it was
+/// made with [`new`](Coroutine::new) or [`with_stack`](Coroutine::with_stack),
+/// which require a `Send` body. A body that captures something that is not
+/// `Send` is accepted by [`new_local`](Coroutine::new_local) /
+/// [`with_stack_local`](Coroutine::with_stack_local), whose coroutine runs on
+/// a [`Local`] stack and therefore stays on its thread. See the crate docs
+/// ("Threads") for why this is the rule and what it cannot check.
+///
+/// ```compile_fail
+/// use fcontext::Coroutine;
+/// use std::rc::Rc;
+///
+/// let shared = Rc::new(5);
+/// // Rc is not Send: `new` refuses the closure.
+/// let co = Coroutine::<(), (), i32>::new(move |_, ()| *shared).unwrap();
+/// ```
+///
+/// ```compile_fail
+/// use fcontext::Coroutine;
+/// use std::rc::Rc;
+///
+/// let shared = Rc::new(5);
+/// let mut co = Coroutine::<(), (), i32, _>::new_local(move |_, ()| *shared).unwrap();
+/// // A local coroutine cannot move to another thread.
+/// std::thread::spawn(move || co.resume(()));
+/// ```
+pub struct Coroutine<I, Y, R, S: Stack = DefaultStack> {
+    /// The suspended coroutine; null once it has finished.
+    ctx: FcontextT,
+    /// Why it finished (meaningful when `ctx` is null).
+    finished: ResumeError,
+    stack: S,
+    /// Invariant in all three: values of exactly these types cross the
+    /// switch in both directions.
+    _types: PhantomData<*mut (I, Y, R)>,
+}
+
+// SAFETY: everything the coroutine owns is its stack and what runs on it. The
+// body closure was required to be `Send` at construction (or the stack is
+// `Local`, which is not `Send`), `I`/`Y`/`R` cross between the resumer and the
+// coroutine, and the raw context pointer is just an address inside the stack.
+// Values the body creates on its stack are covered by the argument in the
+// crate docs ("Threads").
+unsafe impl<I: Send, Y: Send, R: Send, S: Stack + Send> Send for Coroutine<I, Y, R, S> {}
+
+impl<I, Y, R> Coroutine<I, Y, R, DefaultStack> {
+    /// A coroutine running `f` on a new [`DefaultStack`] of
+    /// [`stack_traits::default_size`](crate::stack_traits::default_size).
+    ///
+    /// # Errors
+    /// When the stack cannot be mapped.
+    pub fn new<F>(f: F) -> Result<Self, StackError>
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + Send + 'static,
+    {
+        Ok(Self::with_stack(DefaultStack::with_default_size()?, f))
+    }
+}
+
+impl<I, Y, R> Coroutine<I, Y, R, Local<DefaultStack>> {
+    /// Like [`new`](Coroutine::new), for a body that is not `Send`; the
+    /// coroutine stays on the thread that made it.
+    ///
+    /// # Errors
+    /// When the stack cannot be mapped.
+    pub fn new_local<F>(f: F) -> Result<Self, StackError>
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        Ok(Self::with_stack_local(
+            DefaultStack::with_default_size()?,
+            f,
+        ))
+    }
+}
+
+impl<I, Y, R, S: Stack> Coroutine<I, Y, R, Local<S>> {
+    /// Like [`with_stack`](Coroutine::with_stack), for a body that is not
+    /// `Send`; the coroutine stays on the thread that made it.
+    pub fn with_stack_local<F>(stack: S, f: F) -> Self
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        // SAFETY: a `Local` stack makes the coroutine `!Send`, so the
+        // closure never leaves this thread.
+        unsafe { Coroutine::spawn(Local::new(stack), f) }
+    }
+}
+
+impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
+    /// A coroutine running `f` on `stack`. Nothing runs until the first
+    /// [`resume`](Coroutine::resume).
+    pub fn with_stack<F>(stack: S, f: F) -> Self
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + Send + 'static,
+    {
+        // SAFETY: the closure is `Send`.
+        unsafe { Self::spawn(stack, f) }
+    }
+
+    /// The common constructor.
+    ///
+    /// # Safety
+    /// If `S`, `I`, `Y` and `R` are `Send` (so the coroutine is), `f` must
+    /// be `Send` too.
+    pub(crate) unsafe fn spawn<F>(mut stack: S, f: F) -> Self
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        let mut f = ManuallyDrop::new(f);
+        // SAFETY: the stack honours the `Stack` contract and moves into the
+        // coroutine, which keeps it alive while the context exists. The first
+        // jump runs `root` up to its jump back, which takes `f` (we forget
+        // our copy) and suspends.
+        unsafe {
+            let ctx = switch::make(&stack, root::<I, Y, R, F>);
+            stack.will_resume();
+            let t = switch::jump(ctx, ptr::addr_of_mut!(f).cast());
+            stack.did_suspend(NonNull::new(t.fctx.cast()));
+            Coroutine {
+                ctx: t.fctx,
+                finished: ResumeError::Completed,
+                stack,
+                _types: PhantomData,
+            }
+        }
+    }
+
+    /// Runs the coroutine until it suspends or finishes. The first resume
+    /// passes `input` as the body's argument; later ones make the pending
+    /// [`suspend`](Yielder::suspend) return it.
+    ///
+    /// # Errors
+    /// [`ResumeError`] when the coroutine has already completed or panicked
+    /// (`input` is dropped).
+    ///
+    /// # Panics
+    /// Re-raises a panic of the body; the coroutine is then finished.
+    #[inline]
+    pub fn resume(&mut self, input: I) -> Result<CoroutineResult<Y, R>, ResumeError> {
+        if self.ctx.is_null() {
+            return Err(self.finished);
+        }
+        let mut exchange = Exchange {
+            msg: Message::Input(input),
+            outcome: Outcome::Pending,
+        };
+        // SAFETY: `ctx` is our suspended coroutine (not null: checked), its
+        // stack is `self.stack`.
+        let t = unsafe { self.switch_in(&mut exchange) };
+        match exchange.msg {
+            Message::Yield(value) => {
+                self.ctx = t.fctx;
+                // SAFETY: right after the switch, as the hook requires.
+                unsafe { self.stack.did_suspend(NonNull::new(t.fctx.cast())) };
+                Ok(CoroutineResult::Yield(value))
+            }
+            _ => self.finish(exchange.outcome),
+        }
+    }
+
+    /// Jumps into the coroutine with `exchange`.
+    ///
+    /// # Safety
+    /// `self.ctx` is a live suspended context.
+    #[inline(always)]
+    unsafe fn switch_in(&mut self, exchange: &mut Exchange<I, Y, R>) -> Transfer {
+        // SAFETY: per the caller; the hooks run around the switch as the
+        // `Stack` contract describes.
+        unsafe {
+            self.stack.will_resume();
+            switch::jump(self.ctx, ptr::from_mut(exchange).cast::<c_void>())
+        }
+    }
+
+    /// The body has returned or panicked: the context is dead.
+    #[cold]
+    fn finish(&mut self, outcome: Outcome<R>) -> Result<CoroutineResult<Y, R>, ResumeError> {
+        self.ctx = ptr::null_mut();
+        // SAFETY: right after the final switch.
+        unsafe { self.stack.did_suspend(None) };
+        match outcome {
+            Outcome::Returned(value) => {
+                self.finished = ResumeError::Completed;
+                Ok(CoroutineResult::Complete(value))
+            }
+            Outcome::Panicked(payload) => {
+                self.finished = ResumeError::Panicked;
+                panic::resume_unwind(payload)
+            }
+            Outcome::Pending => unreachable_message(),
+        }
+    }
+
+    /// Unwinds a suspended coroutine's stack (see the type's drop rules).
+    fn force_unwind(&mut self) {
+        let mut exchange = Exchange {
+            msg: Message::Unwind,
+            outcome: Outcome::Pending,
+        };
+        // SAFETY: called only while `ctx` is a live suspended context.
+        unsafe { self.switch_in(&mut exchange) };
+        if let Message::Yield(_) = exchange.msg {
+            // The body caught the unwind and suspended again: its frames are
+            // alive and may point anywhere, so neither freeing nor keeping
+            // the stack is safe.
+            abort_with(
+                "fcontext: a coroutine being dropped caught the forced unwind of its stack \
+                 and suspended again instead of finishing; aborting",
+            );
+        }
+        self.ctx = ptr::null_mut();
+        // SAFETY: right after the final switch.
+        unsafe { self.stack.did_suspend(None) };
+        if let Outcome::Panicked(payload) = exchange.outcome {
+            if !payload.is::<ForcedUnwind>() && !std::thread::panicking() {
+                // A destructor on the coroutine's stack panicked.
+                panic::resume_unwind(payload);
+            }
+        }
+    }
+
+    /// True once the body has returned or panicked.
+    #[inline]
+    pub fn is_done(&self) -> bool {
+        self.ctx.is_null()
+    }
+
+    /// The stack the coroutine runs on.
+    pub fn stack(&self) -> &S {
+        &self.stack
+    }
+
+    /// Gives the stack back for reuse. A coroutine that has not finished is
+    /// first unwound, exactly as when it is dropped.
+    pub fn into_stack(self) -> S {
+        let mut this = ManuallyDrop::new(self);
+        if !this.ctx.is_null() {
+            this.force_unwind();
+        }
+        // SAFETY: `this` is never used or dropped again.
+        unsafe { ptr::read(&this.stack) }
+    }
+}
+
+impl<I, Y, R, S: Stack> Drop for Coroutine<I, Y, R, S> {
+    fn drop(&mut self) {
+        if !self.ctx.is_null() {
+            self.force_unwind();
+        }
+    }
+}
+
+impl<I, Y, R, S: Stack> fmt::Debug for Coroutine<I, Y, R, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Coroutine")
+            .field("done", &self.is_done())
+            .finish_non_exhaustive()
+    }
+}

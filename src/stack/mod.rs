@@ -1,0 +1,248 @@
+//! Stacks for coroutines and fibers.
+//!
+//! A context runs on memory that somebody else owns: [`Coroutine`] and
+//! [`Fiber`] take a value implementing [`Stack`] and keep it alive for as long
+//! as a context may run on it. Three implementations ship with the crate:
+//!
+//! | Type | Memory | Guard page | Use it when |
+//! |---|---|---|---|
+//! | [`ProtectedStack`] ([`DefaultStack`]) | `mmap`, committed lazily by the kernel | yes | the default: an overflow faults instead of corrupting memory |
+//! | [`FixedStack`] | the global allocator | no | no `mmap` available or wanted, tiny stacks, tests |
+//! | [`PooledStack`] from a [`StackPool`] | a cached [`ProtectedStack`] | yes | many short-lived coroutines: creation skips `mmap`/`munmap` |
+//!
+//! Sizes follow [`stack_traits`](crate::stack_traits): the default is
+//! [`default_size`](crate::stack_traits::default_size) (128 KiB), the
+//! smallest accepted is [`minimum_size`](crate::stack_traits::minimum_size)
+//! and, when `RLIMIT_STACK` is bounded, the largest is
+//! [`maximum_size`](crate::stack_traits::maximum_size). A size outside those
+//! limits is a [`StackError`], never a panic.
+//!
+//! [`Coroutine`]: crate::Coroutine
+//! [`Fiber`]: crate::Fiber
+
+use core::fmt;
+use core::ptr::NonNull;
+use std::io;
+
+mod fixed;
+mod os;
+mod pool;
+mod protected;
+
+pub use fixed::FixedStack;
+pub(crate) use os::{map_guarded, set_errno, unmap};
+pub use pool::{PooledStack, StackPool};
+pub use protected::ProtectedStack;
+
+/// The stack type used when none is named: a guarded, lazily committed
+/// [`ProtectedStack`].
+pub type DefaultStack = ProtectedStack;
+
+/// Memory a context can run on.
+///
+/// # Safety
+/// An implementation promises, for as long as the value is alive (including
+/// after it has been moved — the memory must not live inside the value):
+/// * `bottom() < top()`, `top()` is 16-byte aligned, and every byte of
+///   `bottom()..top()` is readable and writable and is used by nothing but
+///   the one context this stack is given to;
+/// * `top()` and `bottom()` always return the same addresses;
+/// * `top() - bottom()` is at least
+///   [`stack_traits::minimum_size`](crate::stack_traits::minimum_size), so
+///   the context frame and the crate's entry code fit (how much more the
+///   code running on it needs is the user's business, as with threads);
+/// * the hooks [`will_resume`](Stack::will_resume) and
+///   [`did_suspend`](Stack::did_suspend), when overridden, leave the bytes a
+///   suspended context relies on exactly as they were when it suspended, at
+///   the same addresses, by the time the context is switched to.
+///
+/// A context is only ever switched to while its stack is alive; dropping the
+/// stack value frees the memory.
+pub unsafe trait Stack {
+    /// One past the highest usable byte; 16-byte aligned. The context's frame
+    /// is built just below it.
+    fn top(&self) -> NonNull<u8>;
+
+    /// The lowest usable byte (above any guard page).
+    fn bottom(&self) -> NonNull<u8>;
+
+    /// Size in bytes of the inaccessible guard region directly below
+    /// [`bottom`](Stack::bottom), 0 when there is none.
+    fn guard_size(&self) -> usize {
+        0
+    }
+
+    /// Usable bytes: `top() - bottom()`.
+    fn size(&self) -> usize {
+        self.top().as_ptr() as usize - self.bottom().as_ptr() as usize
+    }
+
+    /// True when this stack overrides [`will_resume`](Stack::will_resume) /
+    /// [`did_suspend`](Stack::did_suspend). [`Coroutine`](crate::Coroutine)
+    /// calls the hooks around every switch; [`Fiber`](crate::Fiber) cannot
+    /// (a fiber is resumed by whoever holds its handle), so it rejects such a
+    /// stack at compile time.
+    const HAS_SWITCH_HOOKS: bool = false;
+
+    /// Called right before a switch into the context that runs on this
+    /// stack. A stack whose memory is shared between several contexts (a
+    /// copy stack) restores this context's bytes here.
+    ///
+    /// # Safety
+    /// Called only by the crate's switch code, with no context running on
+    /// the stack.
+    #[inline(always)]
+    unsafe fn will_resume(&mut self) {}
+
+    /// Called right after the context on this stack switched away. `sp` is
+    /// its saved stack pointer (the lowest byte it still needs, up to
+    /// [`top`](Stack::top)), or `None` when the context has finished and
+    /// needs nothing any more.
+    ///
+    /// # Safety
+    /// Called only by the crate's switch code, right after the switch, before
+    /// anything else runs on the stack.
+    #[inline(always)]
+    unsafe fn did_suspend(&mut self, sp: Option<NonNull<u8>>) {
+        let _ = sp;
+    }
+}
+
+/// Why a stack could not be made.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StackError {
+    /// A size of zero was requested.
+    ZeroSize,
+    /// The requested size is below
+    /// [`stack_traits::minimum_size`](crate::stack_traits::minimum_size).
+    TooSmall {
+        /// Bytes requested.
+        requested: usize,
+        /// The smallest size accepted.
+        minimum: usize,
+    },
+    /// The requested size exceeds the hard `RLIMIT_STACK`
+    /// ([`stack_traits::maximum_size`](crate::stack_traits::maximum_size)).
+    TooLarge {
+        /// Bytes requested.
+        requested: usize,
+        /// The largest size accepted.
+        maximum: usize,
+    },
+    /// Rounding the size up to whole pages (plus the guard page) does not fit
+    /// in `usize`.
+    Overflow {
+        /// Bytes requested.
+        requested: usize,
+    },
+    /// The operating system or the allocator refused the memory.
+    Os(io::Error),
+}
+
+impl fmt::Display for StackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StackError::ZeroSize => f.write_str("stack size must not be zero"),
+            StackError::TooSmall { requested, minimum } => write!(
+                f,
+                "stack size {requested} bytes is below the minimum of {minimum} bytes"
+            ),
+            StackError::TooLarge { requested, maximum } => write!(
+                f,
+                "stack size {requested} bytes exceeds the maximum of {maximum} bytes (hard RLIMIT_STACK)"
+            ),
+            StackError::Overflow { requested } => write!(
+                f,
+                "stack size {requested} bytes overflows when rounded up to whole pages"
+            ),
+            StackError::Os(err) => write!(f, "cannot allocate stack memory: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for StackError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StackError::Os(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// Checks a requested usable size against the `stack_traits` limits; the
+/// rules every stack type shares.
+pub(crate) fn check_size(requested: usize) -> Result<(), StackError> {
+    use crate::stack_traits;
+    if requested == 0 {
+        return Err(StackError::ZeroSize);
+    }
+    let minimum = stack_traits::minimum_size();
+    if requested < minimum {
+        return Err(StackError::TooSmall { requested, minimum });
+    }
+    if !stack_traits::is_unbounded() {
+        let maximum = stack_traits::maximum_size();
+        if requested > maximum {
+            return Err(StackError::TooLarge { requested, maximum });
+        }
+    }
+    Ok(())
+}
+
+// Stacks are plain memory handles; a context running on one is what may hold
+// thread-bound state, and that is accounted for by `Coroutine`'s own `Send`
+// rules, not here.
+/// A stack wrapper that is deliberately not [`Send`].
+///
+/// [`Coroutine::new_local`](crate::Coroutine::new_local) wraps the stack of a
+/// coroutine whose closure is not `Send` in this type, so the coroutine's
+/// type records that it must stay on its thread (see the crate docs on
+/// threads).
+#[derive(Debug)]
+pub struct Local<S> {
+    stack: S,
+    _not_send: core::marker::PhantomData<*mut ()>,
+}
+
+impl<S> Local<S> {
+    /// Wraps `stack`.
+    pub fn new(stack: S) -> Self {
+        Local {
+            stack,
+            _not_send: core::marker::PhantomData,
+        }
+    }
+
+    /// Unwraps the stack.
+    pub fn into_inner(self) -> S {
+        self.stack
+    }
+}
+
+// SAFETY: every method forwards to the wrapped stack, which upholds the
+// contract itself.
+unsafe impl<S: Stack> Stack for Local<S> {
+    #[inline(always)]
+    fn top(&self) -> NonNull<u8> {
+        self.stack.top()
+    }
+    #[inline(always)]
+    fn bottom(&self) -> NonNull<u8> {
+        self.stack.bottom()
+    }
+    fn guard_size(&self) -> usize {
+        self.stack.guard_size()
+    }
+    const HAS_SWITCH_HOOKS: bool = S::HAS_SWITCH_HOOKS;
+    #[inline(always)]
+    unsafe fn will_resume(&mut self) {
+        // SAFETY: forwarded under the same contract.
+        unsafe { self.stack.will_resume() }
+    }
+    #[inline(always)]
+    unsafe fn did_suspend(&mut self, sp: Option<NonNull<u8>>) {
+        // SAFETY: forwarded under the same contract.
+        unsafe { self.stack.did_suspend(sp) }
+    }
+}

@@ -1,0 +1,47 @@
+//! The one place where the safe API switches contexts.
+//!
+//! Every switch made by [`Coroutine`](crate::Coroutine),
+//! [`Yielder`](crate::Yielder) and [`Fiber`](crate::Fiber) goes through these
+//! two wrappers around [`raw`](crate::raw), so tools that must observe every
+//! switch (sanitizer fiber annotations) hook in here and nowhere else. In a
+//! normal build they compile to the bare call.
+
+use crate::raw::{self, FcontextT, OntopFn, Transfer};
+use core::ffi::c_void;
+
+/// Switches to `to`, passing `data`; returns when something switches back.
+///
+/// # Safety
+/// As [`raw::jump_fcontext`]: `to` is a live, unconsumed context whose stack
+/// is alive.
+#[inline(always)]
+pub(crate) unsafe fn jump(to: FcontextT, data: *mut c_void) -> Transfer {
+    // SAFETY: forwarded contract.
+    unsafe { raw::jump_fcontext(to, data) }
+}
+
+/// Switches to the suspended context `to` and runs `f` on top of it.
+///
+/// # Safety
+/// As [`raw::ontop_fcontext`]: `to` is suspended (not fresh) and unconsumed,
+/// `f` does not unwind.
+#[inline(always)]
+#[allow(dead_code)] // Fiber's resume_with and forced unwind use it.
+pub(crate) unsafe fn ontop(to: FcontextT, data: *mut c_void, f: OntopFn) -> Transfer {
+    // SAFETY: forwarded contract.
+    unsafe { raw::ontop_fcontext(to, data, f) }
+}
+
+/// Builds a fresh context at the top of `stack` that starts in `entry`.
+///
+/// # Safety
+/// `stack` satisfies the [`Stack`](crate::stack::Stack) contract and outlives
+/// the context.
+#[inline]
+pub(crate) unsafe fn make<S: crate::stack::Stack + ?Sized>(
+    stack: &S,
+    entry: raw::EntryFn,
+) -> FcontextT {
+    // SAFETY: a valid, exclusively owned stack per the caller.
+    unsafe { raw::make_fcontext(stack.top().as_ptr().cast(), stack.size(), entry) }
+}

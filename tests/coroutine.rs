@@ -1,0 +1,268 @@
+//! Coroutine behaviour: values both ways, completion, errors after the end,
+//! panics, forced unwind, nesting.
+
+use fcontext::{Coroutine, CoroutineResult, FixedStack, ResumeError, Yielder};
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+#[test]
+fn values_travel_both_ways() {
+    let mut co = Coroutine::new(|y: &Yielder<u64, u64>, mut input: u64| {
+        let mut sum = 0;
+        while input != 0 {
+            sum += input;
+            input = y.suspend(sum);
+        }
+        format!("sum={sum}")
+    })
+    .unwrap();
+    assert_eq!(co.resume(3).unwrap(), CoroutineResult::Yield(3));
+    assert_eq!(co.resume(4).unwrap(), CoroutineResult::Yield(7));
+    assert_eq!(co.resume(10).unwrap(), CoroutineResult::Yield(17));
+    assert!(!co.is_done());
+    assert_eq!(
+        co.resume(0).unwrap(),
+        CoroutineResult::Complete("sum=17".to_string())
+    );
+    assert!(co.is_done());
+}
+
+#[test]
+fn ping_pong_many_times() {
+    let mut co = Coroutine::new(|y: &Yielder<u32, u32>, mut n: u32| loop {
+        n = y.suspend(n + 1);
+    })
+    .unwrap();
+    let mut value = 0;
+    for _ in 0..100_000 {
+        value = co.resume(value).unwrap().into_yield().unwrap();
+    }
+    assert_eq!(value, 100_000);
+}
+
+#[test]
+fn resume_after_complete_is_err() {
+    let mut co = Coroutine::new(|_: &Yielder<(), ()>, ()| 42).unwrap();
+    assert_eq!(co.resume(()).unwrap(), CoroutineResult::Complete(42));
+    assert_eq!(co.resume(()), Err(ResumeError::Completed));
+    assert_eq!(co.resume(()), Err(ResumeError::Completed));
+    assert!(ResumeError::Completed.to_string().contains("completed"));
+}
+
+#[test]
+fn panic_propagates_to_resumer_and_finishes() {
+    let mut co = Coroutine::new(|y: &Yielder<(), i32>, ()| {
+        y.suspend(1);
+        panic!("boom inside");
+    })
+    .unwrap();
+    assert_eq!(co.resume(()).unwrap(), CoroutineResult::Yield(1));
+    let err = catch_unwind(AssertUnwindSafe(|| co.resume(()))).unwrap_err();
+    assert_eq!(err.downcast_ref::<&str>(), Some(&"boom inside"));
+    assert!(co.is_done());
+    assert_eq!(co.resume(()), Err(ResumeError::Panicked));
+}
+
+/// Counts its drops in a shared counter.
+struct Counted(Arc<AtomicUsize>);
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn nest(depth: u32, drops: &Arc<AtomicUsize>, y: &Yielder<(), u32>) {
+    let _guard = Counted(drops.clone());
+    if depth == 0 {
+        y.suspend(7);
+        unreachable!("a dropped coroutine must not be resumed normally");
+    }
+    nest(depth - 1, drops, y);
+}
+
+#[test]
+fn drop_while_suspended_runs_every_destructor() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let captured = Counted(drops.clone());
+    let inner = drops.clone();
+    let mut co = Coroutine::new(move |y: &Yielder<(), u32>, ()| {
+        let _keep = captured;
+        nest(10, &inner, y);
+    })
+    .unwrap();
+    assert_eq!(co.resume(()).unwrap(), CoroutineResult::Yield(7));
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    drop(co);
+    // 11 guards in `nest` plus the captured value.
+    assert_eq!(drops.load(Ordering::SeqCst), 12);
+}
+
+#[test]
+fn drop_before_first_resume_drops_the_closure() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let captured = Counted(drops.clone());
+    let co = Coroutine::new(move |_: &Yielder<(), ()>, ()| drop(captured)).unwrap();
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    drop(co);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn drop_during_unwinding_of_the_owner() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let inner = drops.clone();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut co = Coroutine::new(move |y: &Yielder<(), u32>, ()| nest(3, &inner, y)).unwrap();
+        co.resume(()).unwrap();
+        panic!("owner panics while the coroutine is suspended");
+    }));
+    assert!(result.is_err());
+    assert_eq!(drops.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn panic_raised_during_forced_unwind_reaches_the_dropper() {
+    // A body that intercepts the forced unwind and panics with its own
+    // payload instead: the drop re-raises that panic.
+    let mut co = Coroutine::new(|y: &Yielder<(), ()>, ()| {
+        let caught = catch_unwind(AssertUnwindSafe(|| y.suspend(())));
+        assert!(caught.is_err());
+        panic!("replacement panic");
+    })
+    .unwrap();
+    co.resume(()).unwrap();
+    let err = catch_unwind(AssertUnwindSafe(|| drop(co))).unwrap_err();
+    assert_eq!(err.downcast_ref::<&str>(), Some(&"replacement panic"));
+}
+
+#[test]
+fn into_stack_returns_the_stack_for_reuse() {
+    let stack = FixedStack::new(64 * 1024).unwrap();
+    let top = fcontext::Stack::top(&stack);
+    let mut co = Coroutine::with_stack(stack, |y: &Yielder<(), ()>, ()| y.suspend(()));
+    co.resume(()).unwrap();
+    let stack = co.into_stack();
+    assert_eq!(fcontext::Stack::top(&stack), top);
+    let mut again = Coroutine::with_stack(stack, |_: &Yielder<i32, ()>, x: i32| x * 2);
+    assert_eq!(again.resume(21).unwrap(), CoroutineResult::Complete(42));
+}
+
+#[test]
+fn nested_coroutines() {
+    let mut outer = Coroutine::new(|y: &Yielder<(), u32>, ()| {
+        let mut inner = Coroutine::new(|yi: &Yielder<(), u32>, ()| {
+            for i in 0..3 {
+                yi.suspend(i);
+            }
+        })
+        .unwrap();
+        while let CoroutineResult::Yield(v) = inner.resume(()).unwrap() {
+            y.suspend(v * 100);
+        }
+        999
+    })
+    .unwrap();
+    let mut seen = Vec::new();
+    loop {
+        match outer.resume(()).unwrap() {
+            CoroutineResult::Yield(v) => seen.push(v),
+            CoroutineResult::Complete(r) => {
+                seen.push(r);
+                break;
+            }
+        }
+    }
+    assert_eq!(seen, vec![0, 100, 200, 999]);
+}
+
+#[test]
+fn coroutine_resumed_from_another_coroutine() {
+    // `worker` is created outside and resumed alternately by the main thread
+    // and by `driver`, so its caller changes between resumes.
+    let worker = Rc::new(RefCell::new(
+        Coroutine::new_local(|y: &Yielder<&'static str, String>, mut who: &'static str| {
+            let mut log = String::new();
+            for _ in 0..3 {
+                log.push_str(who);
+                log.push(';');
+                who = y.suspend(log.clone());
+            }
+            log.push_str(who);
+            log.push(';');
+            log
+        })
+        .unwrap(),
+    ));
+    let w = worker.clone();
+    let mut driver = Coroutine::new_local(move |y: &Yielder<(), String>, ()| {
+        let got = w
+            .borrow_mut()
+            .resume("driver")
+            .unwrap()
+            .into_yield()
+            .unwrap();
+        y.suspend(got);
+        w.borrow_mut()
+            .resume("driver")
+            .unwrap()
+            .into_yield()
+            .unwrap()
+    })
+    .unwrap();
+    let first = driver.resume(()).unwrap().into_yield().unwrap();
+    assert_eq!(first, "driver;");
+    let second = worker
+        .borrow_mut()
+        .resume("main")
+        .unwrap()
+        .into_yield()
+        .unwrap();
+    assert_eq!(second, "driver;main;");
+    let third = driver.resume(()).unwrap().into_complete().unwrap();
+    assert_eq!(third, "driver;main;driver;");
+    let last = worker
+        .borrow_mut()
+        .resume("main")
+        .unwrap()
+        .into_complete()
+        .unwrap();
+    assert_eq!(last, "driver;main;driver;main;");
+}
+
+#[test]
+fn local_coroutine_accepts_rc() {
+    let counter = Rc::new(RefCell::new(0));
+    let c = counter.clone();
+    let mut co = Coroutine::new_local(move |y: &Yielder<(), ()>, ()| {
+        for _ in 0..3 {
+            *c.borrow_mut() += 1;
+            y.suspend(());
+        }
+    })
+    .unwrap();
+    while let CoroutineResult::Yield(()) = co.resume(()).unwrap() {}
+    assert_eq!(*counter.borrow(), 3);
+}
+
+#[test]
+fn send_coroutine_moves_between_threads() {
+    let mut co = Coroutine::new(|y: &Yielder<u32, u32>, mut x: u32| {
+        let mut state = vec![x];
+        loop {
+            x = y.suspend(state.iter().sum());
+            state.push(x);
+        }
+    })
+    .unwrap();
+    assert_eq!(co.resume(1).unwrap(), CoroutineResult::Yield(1));
+    let mut co = std::thread::spawn(move || {
+        assert_eq!(co.resume(2).unwrap(), CoroutineResult::Yield(3));
+        co
+    })
+    .join()
+    .unwrap();
+    assert_eq!(co.resume(3).unwrap(), CoroutineResult::Yield(6));
+}
