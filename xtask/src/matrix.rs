@@ -625,6 +625,11 @@ fn wine_prefix() -> std::result::Result<PathBuf, String> {
     let status = boot
         .status()
         .map_err(|e| format!("cannot start wineboot: {e}"))?;
+    // The registry reaches the disk when the wine server exits; wait for it.
+    let _ = Command::new("wineserver")
+        .arg("-w")
+        .envs(wine_env(&prefix))
+        .status();
     if !status.success() || !prefix.join("system.reg").is_file() {
         return Err(format!(
             "wineboot failed ({status}) for {}",

@@ -1,0 +1,250 @@
+; fcontext for x86_64, Microsoft x64 ABI, PE/COFF, MASM (ml64 or llvm-ml -m64).
+; asm/x86_64_ms_pe_gas.S is the same code for GNU as (MinGW-w64).
+;
+; Frame of a suspended context. `fctx` (an fcontext_t) is the address of its
+; lowest byte; the layout is identical to Boost.Context 1.74, so frames made
+; here and frames made by Boost resume each other.
+;
+;   offset | size | saved item                              | make_fcontext writes
+;   -------+------+-----------------------------------------+---------------------
+;     0x00 |  160 | xmm6 ... xmm15 (16 bytes each, aligned) | -
+;     0xa0 |    4 | MXCSR                                   | current MXCSR
+;     0xa4 |    2 | x87 control word                        | current control word
+;     0xa8 |    8 | padding                                 | -
+;     0xb0 |    8 | TEB+0x20   NT_TIB.FiberData             | 0
+;     0xb8 |    8 | TEB+0x1478 DeallocationStack            | sp - size
+;     0xc0 |    8 | TEB+0x10   NT_TIB.StackLimit            | sp - size
+;     0xc8 |    8 | TEB+0x08   NT_TIB.StackBase             | sp (as passed)
+;     0xd0 |   32 | r12, r13, r14, r15                      | -
+;     0xf0 |   16 | rdi, rsi                                | -
+;    0x100 |    8 | rbx                                     | entry function
+;    0x108 |    8 | rbp                                     | address of finish
+;    0x110 |    8 | result buffer of the pending call (its  | fctx + 0x140
+;          |      | rcx: a 16-byte transfer_t is returned   |
+;          |      | through a hidden pointer)               |
+;    0x118 |    8 | resume (return) address                 | address of trampoline
+;    0x120 |   32 | the pending call's home (shadow) space  | -
+;    0x140 |   16 | fresh only: {fctx, data} for the entry  | -
+;          |      | function (passed by reference in rcx)   |
+;
+; A fresh context has fctx = (sp & ~15) - 0x150; its entry function starts
+; with rsp = fctx + 0x118 = 8 (mod 16), with the home space above its return
+; address (finish) and rcx pointing at its transfer_t.
+;
+; Position independence: llvm-ml encodes `lea reg, label` as an absolute
+; 32-bit address (ml64 makes it RIP-relative), which cannot link into an image
+; above 2 GiB. make_fcontext therefore takes the trampoline and finish
+; addresses from `call` instructions placed right before them: the pushed
+; return address is the label's run-time address under either assembler.
+;
+; Unwind data: each PROC FRAME gets a .pdata/.xdata entry without unwind
+; codes, as Boost's; a debugger cannot walk through a switch.
+;
+; Defining FCONTEXT_NO_FPU_CONTROL (/D) drops the MXCSR / x87 control word save
+; and restore from jump and ontop (make still fills the slots).
+
+EXTERN  _exit:PROC
+
+.code
+
+; fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t))
+; rcx = sp, rdx = size, r8 = fn
+make_fcontext PROC FRAME
+    .endprolog
+    mov     rax, rcx
+    and     rax, -16                    ; movaps in jump needs a 16-aligned frame
+    lea     rax, [rax-150h]             ; frame, home space and the entry's transfer_t
+    mov     [rax+100h], r8              ; trampoline finds the entry function in rbx
+    mov     [rax+0c8h], rcx             ; StackBase: the top as given
+    sub     rcx, rdx
+    mov     [rax+0c0h], rcx             ; StackLimit: lowest usable address
+    mov     [rax+0b8h], rcx             ; DeallocationStack: same
+    xor     ecx, ecx
+    mov     [rax+0b0h], rcx             ; FiberData: a context is no Windows fiber
+    stmxcsr DWORD PTR [rax+0a0h]        ; fresh context inherits the SSE control/status
+    fnstcw  WORD PTR [rax+0a4h]         ; ... and the x87 control word
+    lea     rcx, [rax+140h]
+    mov     [rax+110h], rcx             ; first jump writes {fctx, data} here
+    call    got_trampoline              ; pushes the address of trampoline
+trampoline:
+    push    rbp                         ; finish becomes the entry function's return address
+    jmp     rbx                         ; rcx = &{fctx, data} was set by the jump
+got_trampoline:
+    pop     rcx
+    mov     [rax+118h], rcx             ; first jump resumes at the trampoline
+    call    got_finish                  ; pushes the address of finish
+finish:
+    and     rsp, -16                    ; x64 ABI alignment for the call
+    sub     rsp, 32                     ; home space for _exit
+    xor     ecx, ecx                    ; the entry function returned: exit status 0
+    call    _exit                       ; _exit, not exit: the context owns no atexit duty
+    hlt                                 ; _exit does not return
+got_finish:
+    pop     rcx
+    mov     [rax+108h], rcx             ; trampoline makes finish the return address
+    ret                                 ; rax = fctx
+make_fcontext ENDP
+
+; transfer_t jump_fcontext(fcontext_t const to, void *vp)
+; rcx = result buffer, rdx = to, r8 = vp
+jump_fcontext PROC FRAME
+    .endprolog
+    lea     rsp, [rsp-118h]             ; frame below the return address; 16-aligned
+    movaps  XMMWORD PTR [rsp+00h], xmm6 ; xmm6-xmm15 are callee-saved on Win64
+    movaps  XMMWORD PTR [rsp+10h], xmm7
+    movaps  XMMWORD PTR [rsp+20h], xmm8
+    movaps  XMMWORD PTR [rsp+30h], xmm9
+    movaps  XMMWORD PTR [rsp+40h], xmm10
+    movaps  XMMWORD PTR [rsp+50h], xmm11
+    movaps  XMMWORD PTR [rsp+60h], xmm12
+    movaps  XMMWORD PTR [rsp+70h], xmm13
+    movaps  XMMWORD PTR [rsp+80h], xmm14
+    movaps  XMMWORD PTR [rsp+90h], xmm15
+IFNDEF FCONTEXT_NO_FPU_CONTROL
+    stmxcsr DWORD PTR [rsp+0a0h]        ; MXCSR control bits are nonvolatile
+    fnstcw  WORD PTR [rsp+0a4h]         ; so is the x87 control word
+ENDIF
+    mov     r10, gs:[30h]               ; the TEB (NT_TIB.Self)
+    mov     rax, [r10+20h]
+    mov     [rsp+0b0h], rax             ; FiberData
+    mov     rax, [r10+1478h]
+    mov     [rsp+0b8h], rax             ; DeallocationStack
+    mov     rax, [r10+10h]
+    mov     [rsp+0c0h], rax             ; StackLimit
+    mov     rax, [r10+08h]
+    mov     [rsp+0c8h], rax             ; StackBase
+    mov     [rsp+0d0h], r12
+    mov     [rsp+0d8h], r13
+    mov     [rsp+0e0h], r14
+    mov     [rsp+0e8h], r15
+    mov     [rsp+0f0h], rdi
+    mov     [rsp+0f8h], rsi
+    mov     [rsp+100h], rbx
+    mov     [rsp+108h], rbp
+    mov     [rsp+110h], rcx             ; where our own pending call's result goes
+    mov     r9, rsp                     ; our frame is the fctx handed to the target
+    mov     rsp, rdx                    ; switch to the target's frame
+    movaps  xmm6, XMMWORD PTR [rsp+00h]
+    movaps  xmm7, XMMWORD PTR [rsp+10h]
+    movaps  xmm8, XMMWORD PTR [rsp+20h]
+    movaps  xmm9, XMMWORD PTR [rsp+30h]
+    movaps  xmm10, XMMWORD PTR [rsp+40h]
+    movaps  xmm11, XMMWORD PTR [rsp+50h]
+    movaps  xmm12, XMMWORD PTR [rsp+60h]
+    movaps  xmm13, XMMWORD PTR [rsp+70h]
+    movaps  xmm14, XMMWORD PTR [rsp+80h]
+    movaps  xmm15, XMMWORD PTR [rsp+90h]
+IFNDEF FCONTEXT_NO_FPU_CONTROL
+    ldmxcsr DWORD PTR [rsp+0a0h]
+    fldcw   WORD PTR [rsp+0a4h]
+ENDIF
+    mov     rax, [rsp+0b0h]             ; the target's stack becomes the thread's stack
+    mov     [r10+20h], rax
+    mov     rax, [rsp+0b8h]
+    mov     [r10+1478h], rax
+    mov     rax, [rsp+0c0h]
+    mov     [r10+10h], rax
+    mov     rax, [rsp+0c8h]
+    mov     [r10+08h], rax
+    mov     r12, [rsp+0d0h]
+    mov     r13, [rsp+0d8h]
+    mov     r14, [rsp+0e0h]
+    mov     r15, [rsp+0e8h]
+    mov     rdi, [rsp+0f0h]
+    mov     rsi, [rsp+0f8h]
+    mov     rbx, [rsp+100h]
+    mov     rbp, [rsp+108h]
+    mov     rax, [rsp+110h]             ; the target's result buffer
+    mov     r10, [rsp+118h]             ; the target's resume address
+    lea     rsp, [rsp+120h]             ; drop frame and return address
+    mov     [rax], r9                   ; its pending call returns {our fctx, vp}
+    mov     [rax+8], r8
+    mov     rcx, rax                    ; a fresh context gets the pair by reference in rcx
+    jmp     r10                         ; rax = the buffer, as the x64 ABI wants
+jump_fcontext ENDP
+
+; transfer_t ontop_fcontext(fcontext_t const to, void *vp, transfer_t (*fn)(transfer_t))
+; rcx = result buffer, rdx = to, r8 = vp, r9 = fn
+ontop_fcontext PROC FRAME
+    .endprolog
+    lea     rsp, [rsp-118h]
+    movaps  XMMWORD PTR [rsp+00h], xmm6
+    movaps  XMMWORD PTR [rsp+10h], xmm7
+    movaps  XMMWORD PTR [rsp+20h], xmm8
+    movaps  XMMWORD PTR [rsp+30h], xmm9
+    movaps  XMMWORD PTR [rsp+40h], xmm10
+    movaps  XMMWORD PTR [rsp+50h], xmm11
+    movaps  XMMWORD PTR [rsp+60h], xmm12
+    movaps  XMMWORD PTR [rsp+70h], xmm13
+    movaps  XMMWORD PTR [rsp+80h], xmm14
+    movaps  XMMWORD PTR [rsp+90h], xmm15
+IFNDEF FCONTEXT_NO_FPU_CONTROL
+    stmxcsr DWORD PTR [rsp+0a0h]
+    fnstcw  WORD PTR [rsp+0a4h]
+ENDIF
+    mov     r10, gs:[30h]
+    mov     rax, [r10+20h]
+    mov     [rsp+0b0h], rax
+    mov     rax, [r10+1478h]
+    mov     [rsp+0b8h], rax
+    mov     rax, [r10+10h]
+    mov     [rsp+0c0h], rax
+    mov     rax, [r10+08h]
+    mov     [rsp+0c8h], rax
+    mov     [rsp+0d0h], r12
+    mov     [rsp+0d8h], r13
+    mov     [rsp+0e0h], r14
+    mov     [rsp+0e8h], r15
+    mov     [rsp+0f0h], rdi
+    mov     [rsp+0f8h], rsi
+    mov     [rsp+100h], rbx
+    mov     [rsp+108h], rbp
+    mov     [rsp+110h], rcx
+    mov     r11, rsp                    ; our frame is the fctx handed to fn
+    mov     rsp, rdx                    ; switch to the target's frame
+    movaps  xmm6, XMMWORD PTR [rsp+00h]
+    movaps  xmm7, XMMWORD PTR [rsp+10h]
+    movaps  xmm8, XMMWORD PTR [rsp+20h]
+    movaps  xmm9, XMMWORD PTR [rsp+30h]
+    movaps  xmm10, XMMWORD PTR [rsp+40h]
+    movaps  xmm11, XMMWORD PTR [rsp+50h]
+    movaps  xmm12, XMMWORD PTR [rsp+60h]
+    movaps  xmm13, XMMWORD PTR [rsp+70h]
+    movaps  xmm14, XMMWORD PTR [rsp+80h]
+    movaps  xmm15, XMMWORD PTR [rsp+90h]
+IFNDEF FCONTEXT_NO_FPU_CONTROL
+    ldmxcsr DWORD PTR [rsp+0a0h]
+    fldcw   WORD PTR [rsp+0a4h]
+ENDIF
+    mov     rax, [rsp+0b0h]
+    mov     [r10+20h], rax
+    mov     rax, [rsp+0b8h]
+    mov     [r10+1478h], rax
+    mov     rax, [rsp+0c0h]
+    mov     [r10+10h], rax
+    mov     rax, [rsp+0c8h]
+    mov     [r10+08h], rax
+    mov     r12, [rsp+0d0h]
+    mov     r13, [rsp+0d8h]
+    mov     r14, [rsp+0e0h]
+    mov     r15, [rsp+0e8h]
+    mov     rdi, [rsp+0f0h]
+    mov     rsi, [rsp+0f8h]
+    mov     rbx, [rsp+100h]
+    mov     rbp, [rsp+108h]
+    mov     rax, [rsp+110h]             ; the target's result buffer
+    lea     rsp, [rsp+118h]             ; resume address stays: fn's return address
+    mov     [rax], r11                  ; fn's argument {our fctx, vp}, in the same buffer
+    mov     [rax+8], r8
+    mov     rcx, rax                    ; fn's hidden result pointer ...
+    mov     rdx, rax                    ; ... and its by-reference argument alias
+    jmp     r9                          ; fn returns straight into the target's pending call
+ontop_fcontext ENDP
+
+; Boost >= 1.87 C++ names as MSVC decorates them (boostorg/context #254 quotes
+; the make and jump names; ontop's is computed with clang's MSVC mangler).
+ALIAS <?make_fcontext@detail@context@boost@@YAPEAXPEAX_KP6AXUtransfer_t@123@@Z@Z> = <make_fcontext>
+ALIAS <?jump_fcontext@detail@context@boost@@YA?AUtransfer_t@123@QEAXPEAX@Z> = <jump_fcontext>
+ALIAS <?ontop_fcontext@detail@context@boost@@YA?AUtransfer_t@123@QEAXPEAXP6A?AU4123@U4123@@Z@Z> = <ontop_fcontext>
+
+END
