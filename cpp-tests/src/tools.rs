@@ -169,7 +169,8 @@ pub fn stdout_of(cmd: &mut Command) -> String {
 pub enum Link {
     /// `libfcontext.a` named as the only library.
     Static,
-    /// `-lfcontext` against `libfcontext.so`, with an rpath to it.
+    /// `-lfcontext` against `libfcontext.so`, run through a `libfcontext.so.0`
+    /// link in the program's directory (its rpath).
     Shared,
 }
 
@@ -200,9 +201,14 @@ pub fn compile(dir: &Path, source: &str, output: &str, link: Link, extra: &[&str
             cmd.arg(&lib.staticlib);
         }
         Link::Shared => {
-            let libdir = lib.profile_dir.display();
-            cmd.arg(format!("-L{libdir}"))
-                .arg(format!("-Wl,-rpath,{libdir}"))
+            // The library's SONAME is libfcontext.so.0, the name the loader
+            // will look for; cargo writes only libfcontext.so, so give the
+            // program the link an installation would create, next to it.
+            let soname = dir.join("libfcontext.so.0");
+            let _ = fs::remove_file(&soname);
+            std::os::unix::fs::symlink(&lib.cdylib, &soname).expect("symlink libfcontext.so.0");
+            cmd.arg(format!("-L{}", lib.profile_dir.display()))
+                .arg(format!("-Wl,-rpath,{}", dir.display()))
                 .arg("-lfcontext");
         }
     }
