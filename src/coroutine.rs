@@ -74,6 +74,11 @@ pub enum ResumeError {
     Completed,
     /// Its body panicked (the panic was re-raised by the resume that saw it).
     Panicked,
+    /// Its stack cannot be switched to now: it is a copy stack whose shared
+    /// memory another running coroutine occupies (see
+    /// [`CopyStack`](crate::copystack::CopyStack)). Resume it later, from
+    /// outside that coroutine.
+    StackBusy,
 }
 
 impl fmt::Display for ResumeError {
@@ -81,6 +86,10 @@ impl fmt::Display for ResumeError {
         f.write_str(match self {
             ResumeError::Completed => "cannot resume a coroutine that has completed",
             ResumeError::Panicked => "cannot resume a coroutine that has panicked",
+            ResumeError::StackBusy => {
+                "cannot resume a copy-stack coroutine while another coroutine of its shared \
+                 stack is running"
+            }
         })
     }
 }
@@ -394,8 +403,10 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
         // jump runs `root` up to its jump back, which takes `f` (we forget
         // our copy) and suspends.
         unsafe {
-            let ctx = switch::make(&stack, root::<I, Y, R, F>);
+            // The hook first: make_fcontext writes the fresh frame onto the
+            // stack, which a copy stack must have cleared for us.
             stack.will_resume();
+            let ctx = switch::make(&stack, root::<I, Y, R, F>);
             let t = switch::jump(ctx, ptr::addr_of_mut!(f).cast());
             stack.did_suspend(NonNull::new(t.fctx.cast()));
             Coroutine {
@@ -421,6 +432,9 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
     pub fn resume(&mut self, input: I) -> Result<CoroutineResult<Y, R>, ResumeError> {
         if self.ctx.is_null() {
             return Err(self.finished);
+        }
+        if S::HAS_SWITCH_HOOKS && !self.stack.can_resume() {
+            return Err(ResumeError::StackBusy);
         }
         let mut exchange = Exchange {
             msg: Message::Input(input),
@@ -475,6 +489,15 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
 
     /// Unwinds a suspended coroutine's stack (see the type's drop rules).
     fn force_unwind(&mut self) {
+        if S::HAS_SWITCH_HOOKS && !self.stack.can_resume() {
+            // The stack cannot be switched to now, so the frames cannot be
+            // unwound: discard them without running their destructors (a
+            // leak, never undefined behaviour).
+            self.ctx = ptr::null_mut();
+            // SAFETY: nothing will ever switch to the context again.
+            unsafe { self.stack.did_suspend(None) };
+            return;
+        }
         let mut exchange = Exchange {
             msg: Message::Unwind,
             outcome: Outcome::Pending,

@@ -26,7 +26,6 @@ pub(crate) unsafe fn jump(to: FcontextT, data: *mut c_void) -> Transfer {
 /// As [`raw::ontop_fcontext`]: `to` is suspended (not fresh) and unconsumed,
 /// `f` does not unwind.
 #[inline(always)]
-#[allow(dead_code)] // Fiber's resume_with and forced unwind use it.
 pub(crate) unsafe fn ontop(to: FcontextT, data: *mut c_void, f: OntopFn) -> Transfer {
     // SAFETY: forwarded contract.
     unsafe { raw::ontop_fcontext(to, data, f) }

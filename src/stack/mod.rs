@@ -84,6 +84,16 @@ pub unsafe trait Stack {
     /// stack at compile time.
     const HAS_SWITCH_HOOKS: bool = false;
 
+    /// False when a switch into the context cannot happen now (a copy
+    /// stack whose shared memory another running coroutine occupies);
+    /// [`Coroutine::resume`](crate::Coroutine::resume) then refuses with
+    /// [`ResumeError::StackBusy`](crate::ResumeError::StackBusy). Only
+    /// consulted when [`HAS_SWITCH_HOOKS`](Stack::HAS_SWITCH_HOOKS) is true.
+    #[inline(always)]
+    fn can_resume(&self) -> bool {
+        true
+    }
+
     /// Called right before a switch into the context that runs on this
     /// stack. A stack whose memory is shared between several contexts (a
     /// copy stack) restores this context's bytes here.
@@ -235,6 +245,10 @@ unsafe impl<S: Stack> Stack for Local<S> {
         self.stack.guard_size()
     }
     const HAS_SWITCH_HOOKS: bool = S::HAS_SWITCH_HOOKS;
+    #[inline(always)]
+    fn can_resume(&self) -> bool {
+        self.stack.can_resume()
+    }
     #[inline(always)]
     unsafe fn will_resume(&mut self) {
         // SAFETY: forwarded under the same contract.

@@ -1,0 +1,307 @@
+//! Symmetric fibers in the style of `boost::context::fiber`.
+//!
+//! A [`Fiber`] is a handle to a *suspended* context. Resuming it consumes the
+//! handle (`resume(self)`), so a suspended context is resumed at most once;
+//! whoever switches to it hands over a new handle for the context it left.
+//! There is no parent: a fiber's entry closure receives the fiber it came
+//! from and returns the fiber to continue with when it ends.
+//!
+//! # Protocol
+//! A switch between fibers is a bare `jump_fcontext` with null data. Non-null
+//! data marks the exceptional arrivals, all on cold paths:
+//! * [`UNWIND`]: "unwind your stack" — sent by dropping a `Fiber`, via
+//!   `ontop_fcontext` so the request is raised on the target's stack;
+//! * anything else: a boxed panic payload from a
+//!   [`resume_with`](Fiber::resume_with) closure, re-raised on arrival.
+//!
+//! A fiber that ends continues with the fiber its closure returned, through
+//! `ontop_fcontext(next, &stack, exit)`: `exit` runs on `next`'s stack, frees
+//! the finished fiber's stack (its memory is no longer in use) and makes
+//! `next`'s pending resume return `None`.
+
+use crate::coroutine::abort_with;
+use crate::raw::{FcontextT, Transfer};
+use crate::stack::{DefaultStack, Stack, StackError};
+use crate::switch;
+use core::any::Any;
+use core::ffi::c_void;
+use core::fmt;
+use core::mem::ManuallyDrop;
+use core::ptr::{self, NonNull};
+use std::panic::{self, AssertUnwindSafe};
+
+/// Marker data: the arrival is a request to unwind.
+static UNWIND_MARKER: u8 = 0;
+
+fn unwind_marker() -> *mut c_void {
+    ptr::addr_of!(UNWIND_MARKER).cast_mut().cast()
+}
+
+/// A suspended context: a fiber made by [`Fiber::new`] or the context that
+/// switched to one (for example the thread's original stack).
+///
+/// ```
+/// use fcontext::Fiber;
+///
+/// let mut log = Vec::new();
+/// let fiber = Fiber::new(|main| {
+///     // `main` is the context that resumed us; switch back to it.
+///     let main = main.resume().unwrap();
+///     // Ending continues with the returned fiber.
+///     main
+/// })
+/// .unwrap();
+/// log.push(1);
+/// let fiber = fiber.resume().unwrap(); // runs up to the first `main.resume()`
+/// log.push(2);
+/// assert!(fiber.resume().is_none()); // the fiber ended: nothing to go back to
+/// assert_eq!(log, [1, 2]);
+/// ```
+///
+/// # Panics and drop
+/// A fiber has no resumer to hand a panic to, so a panic that escapes a
+/// fiber's entry closure aborts the process (after the panic message is
+/// printed). Dropping a `Fiber` unwinds the stack of the context it stands
+/// for, running every destructor there; for a fiber made by [`Fiber::new`]
+/// the unwind ends at its entry, which then frees the stack and returns to
+/// the dropper. Dropping the handle of a context that is *not* such a fiber
+/// (a thread's original stack) has nowhere to stop and aborts the process
+/// with a message, as does catching the unwind.
+///
+/// # Threads
+/// `Fiber` is not `Send`: the fiber an entry closure receives may be the
+/// thread's original stack, which must never run on another thread, and the
+/// handle's type does not say what a context holds.
+///
+/// ```compile_fail
+/// let fiber = fcontext::Fiber::new(|main| main).unwrap();
+/// std::thread::spawn(move || fiber.resume());
+/// ```
+pub struct Fiber {
+    ctx: NonNull<c_void>,
+}
+
+impl Fiber {
+    /// A fiber that runs `f` on a new [`DefaultStack`] of
+    /// [`stack_traits::default_size`](crate::stack_traits::default_size).
+    /// `f` receives the fiber that first resumed it and returns the fiber to
+    /// continue with when it ends.
+    ///
+    /// # Errors
+    /// When the stack cannot be mapped.
+    pub fn new<F>(f: F) -> Result<Fiber, StackError>
+    where
+        F: FnOnce(Fiber) -> Fiber + 'static,
+    {
+        Ok(Fiber::with_stack(DefaultStack::with_default_size()?, f))
+    }
+
+    /// Like [`new`](Fiber::new), on `stack`. The stack moves onto itself (into
+    /// the fiber's first frame) and is dropped when the fiber ends or is
+    /// unwound.
+    pub fn with_stack<S, F>(stack: S, f: F) -> Fiber
+    where
+        S: Stack + 'static,
+        F: FnOnce(Fiber) -> Fiber + 'static,
+    {
+        const {
+            assert!(
+                !S::HAS_SWITCH_HOOKS,
+                "Fiber cannot run on a stack with switch hooks (use Coroutine)"
+            )
+        };
+        let mut start = ManuallyDrop::new((stack, f));
+        // SAFETY: the stack honours the `Stack` contract and will be owned by
+        // the context itself. The priming jump runs `root` until it has taken
+        // `start` (we forget our copy) and switched back, so the new context
+        // is suspended, never fresh, and `ontop` may target it.
+        unsafe {
+            let ctx = switch::make(&start.0, root::<S, F>);
+            let t = switch::jump(ctx, ptr::addr_of_mut!(start).cast());
+            Fiber::from_raw(t.fctx)
+        }
+    }
+
+    /// Switches to this fiber. Returns when some context switches back to
+    /// the current one: `Some` of the fiber that did, or `None` if that fiber
+    /// ended (its entry returned the handle of the current context).
+    #[inline]
+    pub fn resume(self) -> Option<Fiber> {
+        let ctx = self.into_raw();
+        // SAFETY: a Fiber is a suspended, unconsumed context; consuming
+        // `self` makes this its only resume.
+        unsafe { arrive(switch::jump(ctx, ptr::null_mut())) }
+    }
+
+    /// Switches to this fiber and, before it continues, runs `g` on its
+    /// stack (through `ontop_fcontext`). `g` receives the fiber we left; its
+    /// result is what the target's pending [`resume`](Fiber::resume) returns
+    /// (or what its entry closure receives, if it had not started). A panic
+    /// in `g` is raised in the target where its pending resume returns.
+    pub fn resume_with<G>(self, g: G) -> Option<Fiber>
+    where
+        G: FnOnce(Fiber) -> Fiber + 'static,
+    {
+        let ctx = self.into_raw();
+        let mut g = ManuallyDrop::new(g);
+        // SAFETY: as in `resume`; the target is suspended (fibers are primed
+        // at creation), and `run_on_top` takes `g` before anything else.
+        unsafe {
+            arrive(switch::ontop(
+                ctx,
+                ptr::addr_of_mut!(g).cast(),
+                run_on_top::<G>,
+            ))
+        }
+    }
+
+    /// Takes the context out of the handle without unwinding it.
+    fn into_raw(self) -> FcontextT {
+        ManuallyDrop::new(self).ctx.as_ptr()
+    }
+
+    /// # Safety
+    /// `ctx` is a non-null, suspended, unconsumed context.
+    unsafe fn from_raw(ctx: FcontextT) -> Fiber {
+        Fiber {
+            // SAFETY: per the caller.
+            ctx: unsafe { NonNull::new_unchecked(ctx) },
+        }
+    }
+}
+
+impl Drop for Fiber {
+    fn drop(&mut self) {
+        // SAFETY: our context is suspended and unconsumed; `request_unwind`
+        // makes its pending switch raise the private unwind payload, which
+        // the fiber's root catches before it frees its stack and comes back.
+        unsafe { switch::ontop(self.ctx.as_ptr(), ptr::null_mut(), request_unwind) };
+    }
+}
+
+impl fmt::Debug for Fiber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Fiber").field(&self.ctx).finish()
+    }
+}
+
+/// The payload that unwinds a dropped fiber's stack; carries the dropper's
+/// context, where the fiber goes once its stack is clean. Only the fiber's
+/// root may dispose of it: anywhere else the dropper would be lost, so that
+/// aborts.
+struct FiberUnwind {
+    back_to: FcontextT,
+}
+
+// SAFETY: the payload only carries an address; it is created and consumed
+// on the same thread (a panic never crosses a switch).
+unsafe impl Send for FiberUnwind {}
+
+impl Drop for FiberUnwind {
+    fn drop(&mut self) {
+        if !self.back_to.is_null() {
+            abort_with(
+                "fcontext: the forced unwind of a dropped Fiber did not reach a fiber's entry \
+                 (it was caught, or the Fiber was a thread's original stack); aborting",
+            );
+        }
+    }
+}
+
+/// Handles what a switch delivered to a fiber-side pending switch.
+///
+/// # Safety
+/// `t` comes from a switch made by this module.
+#[inline(always)]
+unsafe fn arrive(t: Transfer) -> Option<Fiber> {
+    if !t.data.is_null() {
+        // SAFETY: forwarded.
+        unsafe { arrive_signal(t) }
+    }
+    // SAFETY: a non-null `fctx` is the suspended context that switched here.
+    NonNull::new(t.fctx).map(|ctx| Fiber { ctx })
+}
+
+#[cold]
+unsafe fn arrive_signal(t: Transfer) -> ! {
+    if t.data == unwind_marker() {
+        panic::resume_unwind(Box::new(FiberUnwind { back_to: t.fctx }));
+    }
+    // SAFETY: any other non-null data is a boxed payload from `run_on_top`.
+    let payload = unsafe { Box::from_raw(t.data.cast::<Box<dyn Any + Send>>()) };
+    panic::resume_unwind(*payload)
+}
+
+/// `ontop` function of `Drop`: turns the switch into an unwind request.
+unsafe extern "C" fn request_unwind(t: Transfer) -> Transfer {
+    Transfer {
+        fctx: t.fctx,
+        data: unwind_marker(),
+    }
+}
+
+/// `ontop` function of `resume_with`: runs the closure on the target's stack.
+unsafe extern "C" fn run_on_top<G>(t: Transfer) -> Transfer
+where
+    G: FnOnce(Fiber) -> Fiber,
+{
+    // SAFETY: the resumer passed a `ManuallyDrop<G>` it will not touch again;
+    // `t.fctx` is the resumer, suspended by this very switch.
+    let (g, from) = unsafe { (ptr::read(t.data.cast::<G>()), Fiber::from_raw(t.fctx)) };
+    match panic::catch_unwind(AssertUnwindSafe(move || g(from))) {
+        Ok(next) => Transfer {
+            fctx: next.into_raw(),
+            data: ptr::null_mut(),
+        },
+        Err(payload) => Transfer {
+            fctx: ptr::null_mut(),
+            data: Box::into_raw(Box::new(payload)).cast(),
+        },
+    }
+}
+
+/// `ontop` function of a fiber's end: runs on the next fiber's stack, where
+/// freeing the finished fiber's stack is safe.
+unsafe extern "C" fn exit<S: Stack>(t: Transfer) -> Transfer {
+    // SAFETY: `t.data` is the finished fiber's stack value, which it will
+    // never touch again (it never runs again).
+    drop(unsafe { ptr::read(t.data.cast::<S>()) });
+    Transfer {
+        fctx: ptr::null_mut(),
+        data: ptr::null_mut(),
+    }
+}
+
+/// First code on a fiber's stack.
+unsafe extern "C" fn root<S, F>(t: Transfer)
+where
+    S: Stack,
+    F: FnOnce(Fiber) -> Fiber,
+{
+    // SAFETY: the creator passed a `ManuallyDrop<(S, F)>` it forgets.
+    let (stack, f) = unsafe { ptr::read(t.data.cast::<(S, F)>()) };
+    // SAFETY: the creator is suspended in its priming jump.
+    let t = unsafe { switch::jump(t.fctx, ptr::null_mut()) };
+    let result = panic::catch_unwind(AssertUnwindSafe(move || {
+        // SAFETY: the first arrival, from one of this module's switches.
+        match unsafe { arrive(t) } {
+            Some(from) => f(from),
+            None => abort_with(
+                "fcontext: a fiber was started by a fiber that ended, so it has no fiber to \
+                 return to; aborting",
+            ),
+        }
+    }));
+    let next = match result {
+        Ok(next) => next.into_raw(),
+        Err(payload) => match payload.downcast::<FiberUnwind>() {
+            Ok(mut unwind) => core::mem::replace(&mut unwind.back_to, ptr::null_mut()),
+            Err(_) => abort_with("fcontext: a fiber's entry panicked; a fiber has nowhere to propagate a panic to; aborting"),
+        },
+    };
+    let mut stack = ManuallyDrop::new(stack);
+    // SAFETY: `next` is suspended and unconsumed; `exit` takes the stack
+    // value and frees the memory we stand on only after we have left it.
+    unsafe { switch::ontop(next, ptr::addr_of_mut!(stack).cast(), exit::<S>) };
+    abort_with("fcontext: a finished fiber was resumed")
+}
