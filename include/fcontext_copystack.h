@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 /** Smallest usable size accepted by fcontext_cs_stack_create (bytes). */
-#define FCONTEXT_CS_MIN_STACK_SIZE 8192
+#define FCONTEXT_CS_MIN_STACK_SIZE 16384
 
 /** Result codes of every fcontext_cs_* function. */
 enum fcontext_cs_result {

@@ -79,6 +79,7 @@ pub type CsFn = unsafe extern "C-unwind" fn(
 ) -> *mut c_void;
 
 /// What a C coroutine's buffer holds until its first resume.
+#[derive(Clone, Copy)]
 struct CStart {
     f: CsFn,
     arg: *mut c_void,
@@ -350,13 +351,12 @@ pub unsafe extern "C" fn fcontext_cs_saved_bytes(
     }
     // SAFETY: per the caller.
     unsafe {
-        let c = &*task_of(co);
-        let swapped_out = c.state == State::Suspended && c.stack.owner.get() != task_of(co);
+        let slot = &(*task_of(co)).slot;
         if !saved.is_null() {
-            *saved = if swapped_out { c.len as usize } else { 0 };
+            *saved = slot.saved_bytes();
         }
         if !capacity.is_null() {
-            *capacity = c.cap as usize;
+            *capacity = slot.cap as usize;
         }
     }
     FCONTEXT_CS_OK

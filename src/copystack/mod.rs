@@ -35,8 +35,10 @@
 //!   the process aborts, instead of copying foreign memory.
 
 mod capi;
+mod copy_stack;
 mod shared;
 mod task;
 
 pub use capi::*;
+pub use copy_stack::CopyStack;
 pub use shared::{CopyStats, SharedStack, SharedStackError, SharedStackSet};

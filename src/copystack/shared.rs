@@ -1,7 +1,7 @@
 //! The shared run stack: one guarded mapping on which many copy-stack
 //! coroutines take turns, plus the bookkeeping of whose bytes it holds.
 
-use super::task::Task;
+use super::task::Slot;
 use crate::raw::FcontextT;
 use core::cell::Cell;
 use core::fmt;
@@ -78,7 +78,7 @@ pub(crate) struct StackInner {
     /// One past the highest usable byte; 16-aligned.
     pub(crate) top: *mut u8,
     /// The coroutine whose live bytes are on the stack now (null: nobody's).
-    pub(crate) owner: Cell<*mut Task>,
+    pub(crate) owner: Cell<*mut Slot>,
     /// True while the owner runs: the stack cannot change hands then.
     pub(crate) busy: Cell<bool>,
     /// The context that resumed the running owner (valid while `busy`).
@@ -156,13 +156,15 @@ impl fmt::Debug for SharedStack {
 }
 
 impl SharedStack {
-    /// Smallest usable size accepted by [`SharedStack::new`].
-    pub const MIN_SIZE: usize = 8 * 1024;
+    /// Smallest usable size accepted by [`SharedStack::new`] (also at
+    /// least [`stack_traits::minimum_size`](crate::stack_traits::minimum_size),
+    /// which every [`Stack`](crate::stack::Stack) must provide).
+    pub const MIN_SIZE: usize = 16 * 1024;
 
     /// Maps a shared stack with at least `size` usable bytes (rounded up to
     /// whole pages) above a guard page.
     pub fn new(size: usize) -> Result<Self, SharedStackError> {
-        if size < Self::MIN_SIZE {
+        if size < Self::MIN_SIZE || size < crate::stack_traits::minimum_size() {
             return Err(SharedStackError::TooSmall { requested: size });
         }
         let page = crate::stack_traits::page_size();

@@ -25,7 +25,7 @@
 //! coroutine that never ran costs the header plus the closure.
 
 use super::shared::StackInner;
-use crate::raw::{jump_fcontext, make_fcontext, EntryFn, FcontextT, Transfer};
+use crate::raw::{jump_fcontext, make_fcontext, EntryFn, Transfer};
 use core::ffi::c_void;
 use core::{mem, ptr};
 use std::alloc::{self, Layout};
@@ -65,23 +65,23 @@ pub(crate) const BUF_ALIGN: usize = 16;
 /// Buffers at or below this capacity never shrink.
 pub(crate) const SHRINK_FLOOR: usize = 256;
 
-/// A copy-stack coroutine's header: one small heap allocation, plus the
-/// private buffer. Accessed through raw pointers only, because the shared
-/// stack's `owner` field aliases it.
-pub(crate) struct Task {
-    /// Saved stack pointer while suspended; null before the first resume
-    /// and after completion.
-    pub(crate) ctx: FcontextT,
+/// One coroutine's claim on a shared stack: its saved stack pointer and its
+/// private buffer. Lives at a stable heap address (the shared stack's
+/// `owner` points to it) and is accessed through raw pointers only, because
+/// that field aliases it. Both APIs use it: the C API's [`Task`] starts with
+/// one, the Rust API's [`CopyStack`](super::CopyStack) boxes one.
+#[repr(C)]
+pub(crate) struct Slot {
+    /// Saved stack pointer while suspended (its live bytes are `sp..top`);
+    /// null before the first switch into it and after it finished.
+    pub(crate) sp: *mut u8,
     pub(crate) stack: Rc<StackInner>,
-    /// Private buffer: start payload while fresh, saved bytes while swapped
-    /// out. Null when `cap` is zero.
+    /// Private buffer: saved bytes while swapped out (and, for a fresh C
+    /// task, its start payload). Dangling when `cap` is zero.
     buf: *mut u8,
     /// Bytes of `buf` that hold saved stack (meaningful while swapped out).
     pub(crate) len: u32,
     pub(crate) cap: u32,
-    pub(crate) state: State,
-    /// Entry function given to `make_fcontext` at the first resume.
-    entry: EntryFn,
 }
 
 fn buf_layout(cap: usize) -> Layout {
@@ -107,13 +107,9 @@ pub(crate) fn resized_capacity(cap: usize, need: usize) -> Option<usize> {
     }
 }
 
-impl Task {
-    /// Allocates a fresh task on `stack` whose buffer holds `payload`; the
-    /// first resume starts `entry`, which must call [`Task::start`] and take
-    /// the payload with [`Task::take_payload`].
-    pub(crate) fn new<P>(stack: Rc<StackInner>, payload: P, entry: EntryFn) -> Box<Task> {
-        const { assert!(mem::align_of::<P>() <= BUF_ALIGN) };
-        let cap = mem::size_of::<P>().next_multiple_of(BUF_ALIGN);
+impl Slot {
+    /// A slot on `stack` with an empty buffer of `cap` bytes.
+    pub(crate) fn new(stack: Rc<StackInner>, cap: usize) -> Slot {
         let buf = if cap == 0 {
             ptr::NonNull::<u8>::dangling().as_ptr()
         } else {
@@ -124,62 +120,45 @@ impl Task {
             }
             p
         };
-        // SAFETY: buf is valid for a P (size and alignment checked above).
-        unsafe { buf.cast::<P>().write(payload) };
-        Box::new(Task {
-            ctx: ptr::null_mut(),
+        Slot {
+            sp: ptr::null_mut(),
             stack,
             buf,
             len: 0,
             cap: cap as u32,
-            state: State::Fresh,
-            entry,
-        })
+        }
     }
 
-    /// Moves the start payload out of a fresh task's buffer.
-    ///
-    /// # Safety
-    /// `task` was made by [`Task::new`] with a payload of type `P` that has
-    /// not been taken yet.
-    pub(crate) unsafe fn take_payload<P>(task: *mut Task) -> P {
-        // SAFETY: per the caller's promise.
-        unsafe { (*task).buf.cast::<P>().read() }
+    /// Bytes held in the buffer now: the saved stack while swapped out,
+    /// else 0.
+    pub(crate) fn saved_bytes(&self) -> usize {
+        let me: *const Slot = self;
+        if self.sp.is_null() || self.stack.owner.get().cast_const() == me {
+            0
+        } else {
+            self.len as usize
+        }
     }
 
-    /// First thing an entry function does: records who resumed it and
-    /// returns `(task, input of the first resume)`.
-    ///
-    /// # Safety
-    /// `t` is the transfer an entry function received from [`resume`].
-    pub(crate) unsafe fn start(t: Transfer) -> (*mut Task, *mut c_void) {
-        let task = t.data.cast::<Task>();
-        // SAFETY: resume passes the live task as the first switch's data.
-        let stack = unsafe { &*(*task).stack };
-        stack.caller.set(t.fctx);
-        (task, stack.start_data.get())
-    }
-
-    /// Releases the buffer (the task must not be swapped out with live
-    /// bytes that anyone still needs).
-    unsafe fn free_buf(task: *mut Task) {
+    /// Releases the buffer.
+    unsafe fn free_buf(slot: *mut Slot) {
         // SAFETY: per the caller; the buffer was allocated with this layout.
         unsafe {
-            let cap = (*task).cap as usize;
+            let cap = (*slot).cap as usize;
             if cap != 0 {
-                alloc::dealloc((*task).buf, buf_layout(cap));
+                alloc::dealloc((*slot).buf, buf_layout(cap));
             }
-            (*task).buf = ptr::NonNull::<u8>::dangling().as_ptr();
-            (*task).cap = 0;
-            (*task).len = 0;
+            (*slot).buf = ptr::NonNull::<u8>::dangling().as_ptr();
+            (*slot).cap = 0;
+            (*slot).len = 0;
         }
     }
 
     /// Copies the suspended owner's live bytes into its buffer.
-    unsafe fn swap_out(owner: *mut Task, stack: &StackInner) {
-        // SAFETY: owner is a live, suspended task of `stack`.
+    unsafe fn swap_out(owner: *mut Slot, stack: &StackInner) {
+        // SAFETY: owner is a live, suspended slot of `stack`.
         unsafe {
-            let sp = (*owner).ctx.cast::<u8>();
+            let sp = (*owner).sp;
             check_stack_pointer(sp, stack);
             let need = stack.top as usize - sp as usize;
             let cap = (*owner).cap as usize;
@@ -201,29 +180,144 @@ impl Task {
         }
     }
 
-    /// Copies a swapped-out task's bytes back to their addresses.
-    unsafe fn swap_in(task: *mut Task, stack: &StackInner) {
-        // SAFETY: task is suspended and swapped out; its bytes fit below top
+    /// Copies a swapped-out slot's bytes back to their addresses.
+    unsafe fn swap_in(slot: *mut Slot, stack: &StackInner) {
+        // SAFETY: slot is suspended and swapped out; its bytes fit below top
         // (they came from there).
         unsafe {
-            let len = (*task).len as usize;
-            ptr::copy_nonoverlapping((*task).buf, stack.top.sub(len), len);
+            let len = (*slot).len as usize;
+            ptr::copy_nonoverlapping((*slot).buf, stack.top.sub(len), len);
             stack.record_copy(false, len);
+        }
+    }
+
+    /// True when the slot's stack can change hands now (its owner is not
+    /// running).
+    #[inline]
+    pub(crate) fn can_acquire(&self) -> bool {
+        !self.stack.busy.get()
+    }
+
+    /// Makes `slot` the running owner of its shared stack: swaps the
+    /// previous owner out and, unless the slot has never run (null `sp`),
+    /// its own bytes in. Refused while the stack's owner runs.
+    ///
+    /// # Safety
+    /// `slot` is live and suspended (or fresh); a switch into it follows,
+    /// then [`Slot::release`].
+    #[inline]
+    pub(crate) unsafe fn acquire(slot: *mut Slot) -> Result<(), Refusal> {
+        // SAFETY: per the caller; the stack outlives its slots.
+        unsafe {
+            let stack = &*(*slot).stack;
+            if stack.busy.get() {
+                return Err(Refusal::StackBusy);
+            }
+            let owner = stack.owner.get();
+            if owner != slot {
+                if !owner.is_null() {
+                    Slot::swap_out(owner, stack);
+                }
+                if !(*slot).sp.is_null() {
+                    Slot::swap_in(slot, stack);
+                }
+                stack.owner.set(slot);
+            }
+            stack.busy.set(true);
+            Ok(())
+        }
+    }
+
+    /// The switch into `slot` came back: records its stack pointer, or with
+    /// `None` (it finished) gives up its claim and its buffer.
+    ///
+    /// # Safety
+    /// Pairs with a successful [`Slot::acquire`].
+    #[inline]
+    pub(crate) unsafe fn release(slot: *mut Slot, sp: Option<*mut u8>) {
+        // SAFETY: per the caller.
+        unsafe {
+            let stack = &*(*slot).stack;
+            stack.busy.set(false);
+            match sp {
+                Some(sp) => {
+                    check_stack_pointer(sp, stack);
+                    (*slot).sp = sp;
+                }
+                None => {
+                    (*slot).sp = ptr::null_mut();
+                    if stack.owner.get() == slot {
+                        stack.owner.set(ptr::null_mut());
+                    }
+                    Slot::free_buf(slot);
+                }
+            }
         }
     }
 }
 
-impl Drop for Task {
+impl Drop for Slot {
     fn drop(&mut self) {
-        let me: *mut Task = self;
-        debug_assert!(self.state != State::Running);
+        let me: *mut Slot = self;
+        debug_assert!(!(self.stack.busy.get() && self.stack.owner.get() == me));
         if self.stack.owner.get() == me {
             // Its bytes on the stack are dead now; nothing to save.
             self.stack.owner.set(ptr::null_mut());
         }
-        // SAFETY: the buffer is ours; a fresh task's payload was dropped (or
-        // taken) by the layer above before the task.
-        unsafe { Task::free_buf(me) };
+        // SAFETY: the buffer is ours.
+        unsafe { Slot::free_buf(me) };
+    }
+}
+
+/// A C-API coroutine: its [`Slot`] (first, so the two pointers coincide),
+/// its state and its entry function. One small heap allocation plus the
+/// private buffer; until its first resume the buffer holds the start
+/// payload, and its context is made only then.
+#[repr(C)]
+pub(crate) struct Task {
+    pub(crate) slot: Slot,
+    pub(crate) state: State,
+    /// Entry function given to `make_fcontext` at the first resume.
+    entry: EntryFn,
+}
+
+impl Task {
+    /// Allocates a fresh task on `stack` whose buffer holds `payload`; the
+    /// first resume starts `entry`, which must call [`Task::start`] and take
+    /// the payload with [`Task::take_payload`].
+    pub(crate) fn new<P: Copy>(stack: Rc<StackInner>, payload: P, entry: EntryFn) -> Box<Task> {
+        const { assert!(mem::align_of::<P>() <= BUF_ALIGN) };
+        let slot = Slot::new(stack, mem::size_of::<P>().next_multiple_of(BUF_ALIGN));
+        // SAFETY: the buffer is valid for a P (size and alignment above).
+        unsafe { slot.buf.cast::<P>().write(payload) };
+        Box::new(Task {
+            slot,
+            state: State::Fresh,
+            entry,
+        })
+    }
+
+    /// Copies the start payload out of a fresh task's buffer.
+    ///
+    /// # Safety
+    /// `task` was made by [`Task::new`] with a payload of type `P` and has
+    /// not been swapped out since it started.
+    pub(crate) unsafe fn take_payload<P: Copy>(task: *mut Task) -> P {
+        // SAFETY: per the caller's promise.
+        unsafe { (*task).slot.buf.cast::<P>().read() }
+    }
+
+    /// First thing an entry function does: records who resumed it and
+    /// returns `(task, input of the first resume)`.
+    ///
+    /// # Safety
+    /// `t` is the transfer an entry function received from [`resume`].
+    pub(crate) unsafe fn start(t: Transfer) -> (*mut Task, *mut c_void) {
+        let task = t.data.cast::<Task>();
+        // SAFETY: resume passes the live task as the first switch's data.
+        let stack = unsafe { &*(*task).slot.stack };
+        stack.caller.set(t.fctx);
+        (task, stack.start_data.get())
     }
 }
 
@@ -252,16 +346,13 @@ fn stack_pointer_escaped(sp: *const u8, stack: &StackInner) -> ! {
     std::process::abort()
 }
 
-/// Makes `task` the running owner of its shared stack (swapping the previous
-/// owner out and `task` in, or creating its context on the first resume)
-/// and returns the context to switch to, plus whether this is the first
-/// resume (whose switch must carry the task pointer; see [`Task::start`]).
+/// Resumes `task` with `data`; returns the data of its next suspension (or
+/// of its completion; check `state`).
 ///
 /// # Safety
-/// `task` is live. After `Ok`, the caller must switch to the returned
-/// context and then call [`switched_back`] with the transfer it got.
+/// `task` is live and every resume of it goes through this function.
 #[inline]
-pub(crate) unsafe fn prepare_resume(task: *mut Task) -> Result<(FcontextT, bool), Refusal> {
+pub(crate) unsafe fn resume(task: *mut Task, data: *mut c_void) -> Result<*mut c_void, Refusal> {
     // SAFETY: task is live; its stack outlives it.
     unsafe {
         match (*task).state {
@@ -269,74 +360,26 @@ pub(crate) unsafe fn prepare_resume(task: *mut Task) -> Result<(FcontextT, bool)
             State::Running => return Err(Refusal::Running),
             State::Fresh | State::Suspended => {}
         }
-        let stack = &*(*task).stack;
-        if stack.busy.get() {
-            return Err(Refusal::StackBusy);
-        }
-        let fresh = (*task).state == State::Fresh;
-        let owner = stack.owner.get();
-        if owner != task {
-            if !owner.is_null() {
-                Task::swap_out(owner, stack);
-            }
-            if fresh {
-                (*task).ctx = make_fcontext(stack.top.cast(), stack.size(), (*task).entry);
-            } else {
-                Task::swap_in(task, stack);
-            }
-            stack.owner.set(task);
-        }
-        stack.busy.set(true);
-        (*task).state = State::Running;
-        Ok(((*task).ctx, fresh))
-    }
-}
-
-/// Bookkeeping after the switch into `task` came back: stores its new
-/// context (or, if it completed, drops its claim on the stack).
-///
-/// # Safety
-/// Pairs with a successful [`prepare_resume`] of `task`; `t` is what the
-/// switch returned.
-#[inline]
-pub(crate) unsafe fn switched_back(task: *mut Task, t: Transfer) {
-    // SAFETY: task is live (it cannot be freed while running).
-    unsafe {
-        let stack = &*(*task).stack;
-        stack.busy.set(false);
-        if (*task).state == State::Done {
-            (*task).ctx = ptr::null_mut();
-            if stack.owner.get() == task {
-                stack.owner.set(ptr::null_mut());
-            }
-            Task::free_buf(task);
+        let slot = ptr::addr_of_mut!((*task).slot);
+        Slot::acquire(slot)?;
+        let stack = &*(*slot).stack;
+        let (ctx, vp) = if (*task).state == State::Fresh {
+            // The previous owner is saved: the fresh frame may go on top.
+            // The first switch carries the task; the input waits in the stack.
+            stack.start_data.set(data);
+            let ctx = make_fcontext(stack.top.cast(), stack.size(), (*task).entry);
+            (ctx, task.cast())
         } else {
-            check_stack_pointer(t.fctx.cast(), stack);
-            (*task).ctx = t.fctx;
-            (*task).state = State::Suspended;
-        }
-    }
-}
-
-/// Resumes `task` with `data`; returns the data of its next suspension (or
-/// of its completion; check [`Task::state`]).
-///
-/// # Safety
-/// `task` is live and every resume of it goes through this function or the
-/// [`prepare_resume`]/[`switched_back`] pair.
-#[inline]
-pub(crate) unsafe fn resume(task: *mut Task, data: *mut c_void) -> Result<*mut c_void, Refusal> {
-    // SAFETY: per the caller's promise.
-    unsafe {
-        let (ctx, fresh) = prepare_resume(task)?;
-        let vp = if fresh {
-            (&(*task).stack).start_data.set(data);
-            task.cast()
-        } else {
-            data
+            ((*slot).sp.cast(), data)
         };
+        (*task).state = State::Running;
         let t = jump_fcontext(ctx, vp);
-        switched_back(task, t);
+        if (*task).state == State::Done {
+            Slot::release(slot, None);
+        } else {
+            (*task).state = State::Suspended;
+            Slot::release(slot, Some(t.fctx.cast()));
+        }
         Ok(t.data)
     }
 }
@@ -350,7 +393,7 @@ pub(crate) unsafe fn resume(task: *mut Task, data: *mut c_void) -> Result<*mut c
 pub(crate) unsafe fn suspend(task: *mut Task, data: *mut c_void) -> *mut c_void {
     // SAFETY: the stack outlives the task; `caller` is the live resumer.
     unsafe {
-        let stack: *const StackInner = &*(*task).stack;
+        let stack: *const StackInner = &*(*task).slot.stack;
         let t = jump_fcontext((*stack).caller.get(), data);
         // Our bytes are back at their addresses (swap-in restores them
         // before the switch), so `stack` is still valid.
@@ -368,8 +411,9 @@ pub(crate) unsafe fn finish(task: *mut Task, data: *mut c_void) -> ! {
     // SAFETY: as for suspend; nobody resumes a Done task.
     unsafe {
         (*task).state = State::Done;
-        let caller = (&(*task).stack).caller.get();
-        jump_fcontext(caller, data);
+        let stack: &StackInner = &(*task).slot.stack;
+        jump_fcontext(stack.caller.get(), data);
     }
-    unreachable!("a finished copy-stack coroutine was resumed")
+    // Unreachable: resume refuses Done tasks.
+    std::process::abort()
 }

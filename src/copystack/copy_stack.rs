@@ -1,0 +1,154 @@
+//! [`CopyStack`]: the Rust API's copy-stack coroutine is the ordinary
+//! [`Coroutine`](crate::Coroutine) on this [`Stack`].
+
+use super::shared::SharedStack;
+use super::task::Slot;
+use crate::coroutine::abort_with;
+use crate::stack::Stack;
+use core::fmt;
+use core::ptr::NonNull;
+
+/// One coroutine's place on a [`SharedStack`]: give it to
+/// [`Coroutine::with_stack`](crate::Coroutine::with_stack) to get a
+/// copy-stack coroutine with the same API as any other:
+///
+/// ```
+/// use fcontext::copystack::{CopyStack, SharedStack};
+/// use fcontext::{Coroutine, CoroutineResult};
+///
+/// let shared = SharedStack::new(64 * 1024).unwrap();
+/// let body = |y: &fcontext::Yielder<i32, i32>, x: i32| y.suspend(x + 1) * 2;
+/// let mut a = Coroutine::with_stack(CopyStack::new(&shared), body);
+/// let mut b = Coroutine::with_stack(CopyStack::new(&shared), body);
+/// assert_eq!(a.resume(1).unwrap(), CoroutineResult::Yield(2));
+/// assert_eq!(b.resume(10).unwrap(), CoroutineResult::Yield(11)); // a is copied out
+/// assert_eq!(a.resume(3).unwrap(), CoroutineResult::Complete(6)); // and back in
+/// assert_eq!(b.resume(4).unwrap(), CoroutineResult::Complete(8));
+/// assert!(shared.stats().copies_in >= 2);
+/// ```
+///
+/// The switch hooks of [`Stack`] do the copying: before a switch into the
+/// coroutine it becomes the owner of the shared stack (the previous owner's
+/// live bytes go to that owner's buffer, this one's come back), after the
+/// switch only its stack pointer is recorded. A copy-stack coroutine is
+/// therefore never [`Send`] (the shared stack belongs to one thread).
+///
+/// # Rules
+/// * While another coroutine of the same shared stack runs, this one can
+///   be neither resumed (`Err(ResumeError::StackBusy)`) nor created (the
+///   process aborts with a message); drop it then and its frames are
+///   discarded *without* running their destructors (a leak, never undefined
+///   behaviour). Use coroutines of another shared stack for nesting.
+/// * Pointers into a suspended coroutine's stack are invalid while another
+///   coroutine owns the shared stack (see the [module docs](super)).
+pub struct CopyStack {
+    /// Boxed so its address is stable: the shared stack's owner field
+    /// points to it while the coroutine value moves around.
+    slot: NonNull<Slot>,
+    bottom: NonNull<u8>,
+    top: NonNull<u8>,
+}
+
+impl CopyStack {
+    /// A place on `shared` for one coroutine. Costs a 32-byte header; the
+    /// private buffer is allocated at the first swap-out.
+    pub fn new(shared: &SharedStack) -> Self {
+        let slot = Box::new(Slot::new(shared.inner.clone(), 0));
+        // The shared stack's addresses never change, so keep them here and
+        // spare top()/bottom() a pointer chase.
+        let (bottom, top) = (shared.inner.bottom, shared.inner.top);
+        CopyStack {
+            slot: NonNull::from(Box::leak(slot)),
+            // SAFETY: a mapping's addresses are never null.
+            bottom: unsafe { NonNull::new_unchecked(bottom) },
+            top: unsafe { NonNull::new_unchecked(top) },
+        }
+    }
+
+    fn slot(&self) -> &Slot {
+        // SAFETY: the slot lives until we drop it; only shared reads here.
+        unsafe { self.slot.as_ref() }
+    }
+
+    /// Bytes of stack this coroutine keeps in its private buffer now (0
+    /// while its bytes are on the shared stack).
+    pub fn saved_bytes(&self) -> usize {
+        self.slot().saved_bytes()
+    }
+
+    /// Capacity of the private buffer.
+    pub fn buffer_capacity(&self) -> usize {
+        self.slot().cap as usize
+    }
+
+    /// The shared stack this coroutine runs on.
+    pub fn shared_stack(&self) -> SharedStack {
+        SharedStack {
+            inner: self.slot().stack.clone(),
+        }
+    }
+}
+
+impl Drop for CopyStack {
+    fn drop(&mut self) {
+        // SAFETY: made by Box::leak in `new`; nothing runs on it any more
+        // (the coroutine finished, or was unwound or discarded).
+        drop(unsafe { Box::from_raw(self.slot.as_ptr()) });
+    }
+}
+
+impl fmt::Debug for CopyStack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CopyStack")
+            .field("saved_bytes", &self.saved_bytes())
+            .field("buffer_capacity", &self.buffer_capacity())
+            .finish()
+    }
+}
+
+// SAFETY: `top`/`bottom` are the shared stack's fixed bounds (16-aligned
+// top, at least stack_traits::minimum_size apart, checked by SharedStack).
+// The memory is shared with the other coroutines of the stack, which the
+// contract allows through the hooks: `will_resume` puts back exactly the
+// bytes this context had at `did_suspend` (`sp..top`), at the same
+// addresses, before every switch into it.
+unsafe impl Stack for CopyStack {
+    #[inline(always)]
+    fn top(&self) -> NonNull<u8> {
+        self.top
+    }
+
+    #[inline(always)]
+    fn bottom(&self) -> NonNull<u8> {
+        self.bottom
+    }
+
+    fn guard_size(&self) -> usize {
+        crate::stack_traits::page_size()
+    }
+
+    const HAS_SWITCH_HOOKS: bool = true;
+
+    #[inline(always)]
+    fn can_resume(&self) -> bool {
+        self.slot().can_acquire()
+    }
+
+    #[inline(always)]
+    unsafe fn will_resume(&mut self) {
+        // SAFETY: no context runs on this slot (the hook's contract).
+        if unsafe { Slot::acquire(self.slot.as_ptr()) }.is_err() {
+            abort_with(
+                "fcontext copystack: cannot switch into a copy-stack coroutine while another \
+                 coroutine of the same shared stack runs (create it from outside that coroutine, \
+                 or use another shared stack); aborting",
+            );
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn did_suspend(&mut self, sp: Option<NonNull<u8>>) {
+        // SAFETY: right after the switch that will_resume prepared.
+        unsafe { Slot::release(self.slot.as_ptr(), sp.map(NonNull::as_ptr)) }
+    }
+}
