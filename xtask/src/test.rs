@@ -68,9 +68,20 @@ pub fn main(args: &[String]) -> Result {
         println!("xtask: FCONTEXT_REQUIRE_ALL=1: a skipped check counts as a failure");
     }
 
+    let failed = run_steps(&selected);
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} of {} steps failed", failed.len(), selected.len()).into())
+    }
+}
+
+/// Runs every step (a failure does not stop the next one), prints the
+/// summary line and returns the names of the steps that failed.
+fn run_steps(steps: &[&Step]) -> Vec<&'static str> {
     let mut failed = Vec::new();
-    for (i, step) in selected.iter().enumerate() {
-        println!("\n=== [{}/{}] {}", i + 1, selected.len(), step.name);
+    for (i, step) in steps.iter().enumerate() {
+        println!("\n=== [{}/{}] {}", i + 1, steps.len(), step.name);
         let start = Instant::now();
         let result = (step.run)();
         let secs = start.elapsed().as_secs_f64();
@@ -82,21 +93,16 @@ pub fn main(args: &[String]) -> Result {
             }
         }
     }
-
     println!();
     for name in &failed {
         println!("failed: {name}");
     }
     println!(
         "xtask: {} passed, {} failed",
-        selected.len() - failed.len(),
+        steps.len() - failed.len(),
         failed.len()
     );
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{} of {} steps failed", failed.len(), selected.len()).into())
-    }
+    failed
 }
 
 /// Runs `cargo <args>` in the workspace root.
@@ -118,4 +124,46 @@ fn install_check() -> Result {
     crate::install::install_and_check(&prefix, None)?;
     println!("==> a compiled Boost library bound to the installed libfcontext");
     crate::install::check_boost_library_rebinding(&prefix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    #[test]
+    fn a_failing_step_is_counted_and_does_not_stop_the_rest() {
+        let steps = [
+            Step {
+                name: "fails",
+                run: || {
+                    RUNS.fetch_add(1, Ordering::SeqCst);
+                    Err("broken".into())
+                },
+            },
+            Step {
+                name: "passes",
+                run: || {
+                    RUNS.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                },
+            },
+        ];
+        let selected: Vec<&Step> = steps.iter().collect();
+        assert_eq!(run_steps(&selected), vec!["fails"]);
+        assert_eq!(RUNS.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn step_names_are_unique() {
+        for (i, a) in STEPS.iter().enumerate() {
+            assert!(
+                STEPS[i + 1..].iter().all(|b| b.name != a.name),
+                "{}",
+                a.name
+            );
+        }
+    }
 }

@@ -107,9 +107,33 @@ pub fn require_all() -> bool {
 /// Skips a check whose tool is missing: prints the reason and returns `Ok`,
 /// or, under `FCONTEXT_REQUIRE_ALL=1`, returns an error (a skip is a failure in CI).
 pub fn skip(what: &str, reason: &str) -> Result {
-    if require_all() {
+    skip_unless_required(require_all(), what, reason)
+}
+
+fn skip_unless_required(required: bool, what: &str, reason: &str) -> Result {
+    if required {
         return Err(format!("{what}: cannot run ({reason}) and FCONTEXT_REQUIRE_ALL=1").into());
     }
     println!("SKIPPED {what}: {reason} (set FCONTEXT_REQUIRE_ALL=1 to make this an error)");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skip_fails_only_when_everything_is_required() {
+        assert!(skip_unless_required(false, "check", "tool missing").is_ok());
+        let err = skip_unless_required(true, "check", "tool missing").unwrap_err();
+        assert!(err.to_string().contains("FCONTEXT_REQUIRE_ALL=1"), "{err}");
+    }
+
+    #[test]
+    fn failing_commands_are_errors() {
+        assert!(run(&mut Command::new("false")).is_err());
+        assert!(run(&mut Command::new("true")).is_ok());
+        assert!(output(&mut Command::new("fcontext-no-such-program")).is_err());
+        assert_eq!(output(Command::new("echo").arg("hi")).unwrap(), "hi\n");
+    }
 }
