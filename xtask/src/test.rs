@@ -31,6 +31,10 @@ const STEPS: &[Step] = &[
         name: "install into a scratch prefix + C++ examples (pkg-config, CMake, Boost rebinding)",
         run: install_check,
     },
+    Step {
+        name: "lint: cargo fmt --check, cargo clippy -D warnings",
+        run: lint,
+    },
 ];
 
 const USAGE: &str = "\
@@ -115,6 +119,46 @@ pub fn cargo(args: &[&str]) -> Result {
 pub fn xtask(args: &[&str]) -> Result {
     let me = std::env::current_exe()?;
     util::run(std::process::Command::new(me).args(args))
+}
+
+/// The tree is formatted and clippy-clean (the project's standard); both
+/// tools run even when the first complains.
+fn lint() -> Result {
+    let mut problems = Vec::new();
+    for (tool, args) in [
+        ("rustfmt", &["fmt", "--all", "--check"][..]),
+        (
+            "clippy",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+    ] {
+        let installed = util::cargo()
+            .args([args[0], "--version"])
+            .output()
+            .is_ok_and(|out| out.status.success());
+        if !installed {
+            util::skip(
+                &format!("cargo {}", args[0]),
+                &format!("{tool} is not installed (rustup component add {tool})"),
+            )?;
+            continue;
+        }
+        if let Err(e) = cargo(args) {
+            problems.push(e.to_string());
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; ").into())
+    }
 }
 
 /// The main job into a scratch prefix (owned by xtask, emptied first), so the
