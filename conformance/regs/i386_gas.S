@@ -20,7 +20,7 @@
 #else
 #define SYM(name) name
 #endif
-#if defined(__ELF__)
+#if defined(__ELF__) && !defined(FC_REG_STRUCT_RETURN) /* the latter: Darwin convention on ELF */
 #define HIDDEN_RESULT 1
 #else
 #define HIDDEN_RESULT 0
