@@ -8,6 +8,7 @@ pub mod fiber;
 pub mod generator;
 pub mod overflow;
 pub mod raw;
+pub mod scheduler;
 pub mod stack;
 pub mod stack_traits;
 mod switch;

@@ -499,7 +499,7 @@ mod tests {
         let threads: Vec<_> = (0..4usize)
             .map(|t| {
                 std::thread::spawn(move || {
-                    for i in 0..2000usize {
+                    for i in 0..500usize {
                         let lo = 0x4000_0000 + (t * 10_000 + i) * 0x10_000;
                         let token = register(lo, lo + 0x1000, lo + 0x1000, lo + 0x8000);
                         assert_eq!(lookup(lo + 8), Some((lo + 0x1000, lo + 0x8000)));

@@ -1,0 +1,200 @@
+//! `Scheduler`: a small round-robin manager for many cooperative tasks.
+//!
+//! Each task is a [`Coroutine`] on a stack borrowed from a [`StackPool`].
+//! A *pass* ([`Scheduler::run_once`]) resumes every live task once, in spawn
+//! order; a task runs until it calls [`Task::yield_now`] (it is resumed again
+//! in the next pass) or returns (it is finished: its coroutine is dropped and
+//! its stack goes back to the pool at once, ready for the next spawn).
+//! [`Scheduler::run`] repeats passes until no task is left.
+//!
+//! A task that panics is finished as well: the panic is caught at the
+//! scheduler (so one bad task does not take the others down), counted in
+//! [`Stats::panicked`], and its stack is released like any other.
+//!
+//! ```
+//! use fcontext::scheduler::Scheduler;
+//! use std::{cell::RefCell, rc::Rc};
+//!
+//! let log = Rc::new(RefCell::new(Vec::new()));
+//! let mut sched = Scheduler::new().unwrap();
+//! for name in ["a", "b"] {
+//!     let log = log.clone();
+//!     sched.spawn(move |task| {
+//!         for step in 0..2 {
+//!             log.borrow_mut().push(format!("{name}{step}"));
+//!             task.yield_now();
+//!         }
+//!     }).unwrap();
+//! }
+//! sched.run();
+//! assert_eq!(*log.borrow(), ["a0", "b0", "a1", "b1"]);
+//! assert_eq!(sched.stats().finished, 2);
+//! ```
+
+use crate::stack::{Local, PooledStack, StackError, StackPool};
+use crate::{Coroutine, CoroutineResult, Yielder};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Identifies a spawned task (spawn order, starting at 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(pub u64);
+
+/// What a task's closure receives: lets it yield and know who it is.
+pub struct Task<'a> {
+    yielder: &'a Yielder<(), ()>,
+    id: TaskId,
+}
+
+impl Task<'_> {
+    /// Gives the other tasks their turn; returns in the next pass.
+    #[inline]
+    pub fn yield_now(&self) {
+        self.yielder.suspend(());
+    }
+
+    /// This task's id.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+}
+
+/// Counters kept by a [`Scheduler`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Tasks spawned and not yet finished.
+    pub live: usize,
+    /// Tasks that returned or panicked.
+    pub finished: u64,
+    /// Of those, tasks that panicked.
+    pub panicked: u64,
+    /// Passes run (calls of [`Scheduler::run_once`] that had work to do).
+    pub passes: u64,
+    /// Resumes done across all passes.
+    pub resumes: u64,
+}
+
+struct Entry {
+    id: TaskId,
+    coroutine: Coroutine<(), (), (), Local<PooledStack>>,
+}
+
+/// A round-robin scheduler of coroutine tasks on pooled stacks. Tasks need
+/// not be `Send`, so the scheduler is not either.
+pub struct Scheduler {
+    pool: StackPool,
+    tasks: Vec<Entry>,
+    next_id: u64,
+    stats: Stats,
+}
+
+impl Scheduler {
+    /// How many unused stacks the default pool keeps: enough that steady
+    /// spawning of short tasks never maps memory, few enough that a burst of
+    /// thousands of tasks does not stay resident after it is over.
+    pub const DEFAULT_POOL_CAPACITY: usize = 256;
+
+    /// A scheduler whose tasks get default-sized (128 KiB) protected stacks
+    /// from a fresh pool.
+    ///
+    /// # Errors
+    /// When the default stack size is refused (a bounded `RLIMIT_STACK`
+    /// below 128 KiB).
+    pub fn new() -> Result<Self, StackError> {
+        Ok(Self::with_pool(StackPool::with_default_size(
+            Self::DEFAULT_POOL_CAPACITY,
+        )?))
+    }
+
+    /// A scheduler taking its stacks from `pool` (which may be shared with
+    /// other code; `StackPool` is a cheap handle).
+    pub fn with_pool(pool: StackPool) -> Self {
+        Scheduler {
+            pool,
+            tasks: Vec::new(),
+            next_id: 0,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Adds a task; it first runs in the next pass.
+    ///
+    /// # Errors
+    /// When no stack can be had (the pool is empty and `mmap` fails).
+    pub fn spawn<F>(&mut self, f: F) -> Result<TaskId, StackError>
+    where
+        F: FnOnce(&Task<'_>) + 'static,
+    {
+        let id = TaskId(self.next_id);
+        let stack = self.pool.get()?;
+        // Local: tasks may capture `Rc`s and the like; the scheduler (and
+        // every task on it) stays on the thread that made it.
+        let coroutine = Coroutine::with_stack_local(stack, move |yielder: &Yielder<(), ()>, ()| {
+            f(&Task { yielder, id });
+        });
+        self.next_id += 1;
+        self.tasks.push(Entry { id, coroutine });
+        self.stats.live += 1;
+        Ok(id)
+    }
+
+    /// One pass: resumes every live task once, in spawn order, and releases
+    /// the stacks of the tasks that finished. Returns the number of tasks
+    /// still live.
+    pub fn run_once(&mut self) -> usize {
+        if self.tasks.is_empty() {
+            return 0;
+        }
+        let stats = &mut self.stats;
+        stats.passes += 1;
+        // retain_mut keeps spawn order and drops finished coroutines (and so
+        // returns their stacks to the pool) as it goes.
+        self.tasks.retain_mut(|entry| {
+            stats.resumes += 1;
+            let outcome = catch_unwind(AssertUnwindSafe(|| entry.coroutine.resume(())));
+            let live = match outcome {
+                Ok(Ok(CoroutineResult::Yield(()))) => true,
+                Ok(Ok(CoroutineResult::Complete(()))) => false,
+                Ok(Err(e)) => unreachable!("task {:?} could not be resumed: {e}", entry.id),
+                Err(_panic) => {
+                    stats.panicked += 1;
+                    false
+                }
+            };
+            if !live {
+                stats.live -= 1;
+                stats.finished += 1;
+            }
+            live
+        });
+        self.tasks.len()
+    }
+
+    /// Runs passes until every task has finished.
+    pub fn run(&mut self) {
+        while self.run_once() > 0 {}
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The pool the tasks' stacks come from.
+    pub fn pool(&self) -> &StackPool {
+        &self.pool
+    }
+
+    /// Ids of the live tasks, in the order a pass resumes them.
+    pub fn live_tasks(&self) -> impl Iterator<Item = TaskId> + '_ {
+        self.tasks.iter().map(|e| e.id)
+    }
+}
+
+impl core::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("pool", &self.pool)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
