@@ -702,6 +702,78 @@ mod tests {
         assert_eq!(fill("no placeholders", &[]).unwrap(), "no placeholders");
     }
 
+    /// Runs the filled version file the way find_package does, in CMake's
+    /// script mode, and returns (compatible, exact, unsuitable).
+    fn cmake_version_check(requested: &str, sizeof_void_p: &str) -> (bool, bool, bool) {
+        let dir =
+            util::fresh_work_dir(&format!("version-check-{requested}-{sizeof_void_p}")).unwrap();
+        let template =
+            fs::read_to_string(util::project_root().join("cmake/fcontextConfigVersion.cmake.in"))
+                .unwrap();
+        let values = [
+            ("VERSION", "0.1.0"),
+            ("VERSION_MAJOR", "0"),
+            ("VERSION_MINOR", "1"),
+            ("SIZEOF_VOID_P", "8"),
+        ];
+        fs::write(dir.join("version.cmake"), fill(&template, &values).unwrap()).unwrap();
+        let mut parts = requested.split('.');
+        let mut script = format!(
+            "set(PACKAGE_FIND_VERSION \"{requested}\")\n\
+             set(PACKAGE_FIND_VERSION_MAJOR \"{}\")\n\
+             set(PACKAGE_FIND_VERSION_MINOR \"{}\")\n\
+             set(CMAKE_SIZEOF_VOID_P {sizeof_void_p})\n",
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        script.push_str(
+            "include(${CMAKE_CURRENT_LIST_DIR}/version.cmake)\n\
+             message(\"[${PACKAGE_VERSION_COMPATIBLE}][${PACKAGE_VERSION_EXACT}][${PACKAGE_VERSION_UNSUITABLE}]\")\n",
+        );
+        fs::write(dir.join("check.cmake"), script).unwrap();
+        let out = Command::new("cmake")
+            .arg("-P")
+            .arg(dir.join("check.cmake"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        let truthy = |field: &str| field == "TRUE" || field == "1";
+        let inner = text.strip_prefix('[').and_then(|t| t.strip_suffix(']'));
+        let fields: Vec<&str> = inner.unwrap_or_default().split("][").collect();
+        assert_eq!(fields.len(), 3, "{text}");
+        (truthy(fields[0]), truthy(fields[1]), truthy(fields[2]))
+    }
+
+    #[test]
+    fn cmake_version_file_follows_cargo_semver_and_pointer_size() {
+        if !util::have("cmake") {
+            return util::skip("CMake version-file test", "cmake not found").unwrap();
+        }
+        // (requested, compatible, exact) against an installed 0.1.0.
+        for (requested, compatible, exact) in [
+            ("", true, false),
+            ("0.1", true, false),
+            ("0.1.0", true, true),
+            ("0.0.9", false, false),
+            ("0.2", false, false),
+            ("1.0", false, false),
+        ] {
+            let (c, e, unsuitable) = cmake_version_check(requested, "8");
+            assert_eq!(
+                (c, e, unsuitable),
+                (compatible, exact, false),
+                "requested {requested:?}"
+            );
+        }
+        // A 32-bit project must not pick up a 64-bit library.
+        assert!(cmake_version_check("0.1", "4").2);
+    }
+
     #[test]
     fn shipped_templates_have_values_for_every_placeholder() {
         let root = util::project_root();
