@@ -64,9 +64,9 @@ fn unwind_marker() -> *mut c_void {
 /// printed). Dropping a `Fiber` unwinds the stack of the context it stands
 /// for, running every destructor there; for a fiber made by [`Fiber::new`]
 /// the unwind ends at its entry, which then frees the stack and returns to
-/// the dropper. Dropping the handle of a context that is *not* such a fiber
-/// (a thread's original stack) has nowhere to stop and aborts the process
-/// with a message, as does catching the unwind.
+/// the dropper. Dropping the handle of a thread's original stack (directly,
+/// or because a panicking fiber held it) has nowhere to stop and aborts the
+/// process with a message, as does catching the unwind.
 ///
 /// # Threads
 /// `Fiber` is not `Send`: the fiber an entry closure receives may be the
@@ -225,11 +225,47 @@ unsafe fn arrive(t: Transfer) -> Option<Fiber> {
 #[cold]
 unsafe fn arrive_signal(t: Transfer) -> ! {
     if t.data == unwind_marker() {
+        if on_thread_stack() {
+            // No fiber root below us: the unwind would run through the
+            // thread's own frames and never get back to the dropper.
+            abort_with(
+                "fcontext: a Fiber standing for a thread's original stack was dropped (directly, \
+                 or by a panic in the fiber that held it); that stack cannot be unwound; aborting",
+            );
+        }
         panic::resume_unwind(Box::new(FiberUnwind { back_to: t.fctx }));
     }
     // SAFETY: any other non-null data is a boxed payload from `run_on_top`.
     let payload = unsafe { Box::from_raw(t.data.cast::<Box<dyn Any + Send>>()) };
     panic::resume_unwind(*payload)
+}
+
+/// True when the caller runs on the calling thread's own stack (not on a
+/// fiber or coroutine stack). Cold path only: it may read `/proc`.
+fn on_thread_stack() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let here = 0u8;
+        let sp = ptr::addr_of!(here) as usize;
+        let mut attr = core::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
+        // SAFETY: pthread_getattr_np initialises `attr` on success; we read
+        // the range and destroy it.
+        unsafe {
+            if libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()) != 0 {
+                return false;
+            }
+            let mut addr = ptr::null_mut();
+            let mut size = 0;
+            let ok = libc::pthread_attr_getstack(attr.as_ptr(), &mut addr, &mut size) == 0;
+            libc::pthread_attr_destroy(attr.as_mut_ptr());
+            let lo = addr as usize;
+            ok && lo <= sp && sp < lo.saturating_add(size)
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
 }
 
 /// `ontop` function of `Drop`: turns the switch into an unwind request.

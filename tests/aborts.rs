@@ -1,0 +1,104 @@
+//! Misuse that cannot be recovered from must abort with a clear message.
+//! Each case runs in a child process (this test binary, re-run with one
+//! test selected and `FCONTEXT_ABORT_CASE` set), whose death by SIGABRT and
+//! stderr are checked.
+
+use fcontext::{Coroutine, Fiber, Yielder};
+use std::os::unix::process::ExitStatusExt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::process::Command;
+
+/// In the parent: runs `test_name` in a child with the case enabled and
+/// checks it aborted printing `message`. In the child: returns true.
+fn in_child(test_name: &str, message: &str) -> bool {
+    if std::env::var_os("FCONTEXT_ABORT_CASE").is_some() {
+        return true;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("FCONTEXT_ABORT_CASE", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGABRT),
+        "expected SIGABRT, got {:?}; stderr:\n{stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains(message),
+        "stderr lacks {message:?}:\n{stderr}"
+    );
+    false
+}
+
+#[test]
+fn coroutine_that_refuses_to_unwind_aborts() {
+    if !in_child(
+        "coroutine_that_refuses_to_unwind_aborts",
+        "caught the forced unwind of its stack and suspended again",
+    ) {
+        return;
+    }
+    let mut co = Coroutine::new(|y: &Yielder<(), ()>, ()| loop {
+        // Swallows the forced unwind and keeps suspending.
+        let _ = catch_unwind(AssertUnwindSafe(|| y.suspend(())));
+    })
+    .unwrap();
+    co.resume(()).unwrap();
+    drop(co);
+    unreachable!("drop must abort");
+}
+
+#[test]
+fn fiber_entry_panic_aborts() {
+    if !in_child("fiber_entry_panic_aborts", "a fiber's entry panicked") {
+        return;
+    }
+    let fiber = Fiber::new(|main| {
+        // Keep `main` out of the unwind (dropping it would abort first, see
+        // the next test).
+        std::mem::forget(main);
+        panic!("fiber body failed")
+    })
+    .unwrap();
+    fiber.resume();
+    unreachable!("the fiber's panic must abort");
+}
+
+#[test]
+fn dropping_the_thread_stack_fiber_aborts() {
+    if !in_child(
+        "dropping_the_thread_stack_fiber_aborts",
+        "a Fiber standing for a thread's original stack was dropped",
+    ) {
+        return;
+    }
+    let fiber = Fiber::new(|main| {
+        drop(main);
+        unreachable!("dropping `main` aborts");
+    })
+    .unwrap();
+    fiber.resume();
+    unreachable!("the fiber's drop of main must abort");
+}
+
+#[test]
+fn fiber_that_catches_its_unwind_aborts() {
+    if !in_child(
+        "fiber_that_catches_its_unwind_aborts",
+        "forced unwind of a dropped Fiber did not reach a fiber's entry",
+    ) {
+        return;
+    }
+    let fiber = Fiber::new(|main| {
+        let caught = catch_unwind(AssertUnwindSafe(|| main.resume()));
+        drop(caught);
+        unreachable!("dropping the caught payload aborts");
+    })
+    .unwrap();
+    let fiber = fiber.resume().unwrap();
+    drop(fiber);
+    unreachable!("drop must abort");
+}
