@@ -81,6 +81,24 @@ fn client_request(default: usize, request: usize, args: [usize; 5]) -> usize {
     }
 }
 
+/// Memcheck's `MAKE_MEM_UNDEFINED` request (`memcheck.h`: tool base
+/// `'M','C'` + 1).
+const VG_USERREQ_MAKE_MEM_UNDEFINED: usize = 0x4d43_0001;
+
+/// Tells Memcheck that `addr..addr + len` is addressable but holds no
+/// defined value yet (`VALGRIND_MAKE_MEM_UNDEFINED`). Code that writes into
+/// a part of a stack Memcheck believes dead (the copy-stack swap-in, which
+/// restores a suspended coroutine's bytes below the shared stack's top)
+/// calls it first. A no-op outside Valgrind.
+#[inline]
+pub fn valgrind_make_mem_undefined(addr: *const u8, len: usize) {
+    client_request(
+        0,
+        VG_USERREQ_MAKE_MEM_UNDEFINED,
+        [addr as usize, len, 0, 0, 0],
+    );
+}
+
 /// Whether the program runs under Valgrind (`RUNNING_ON_VALGRIND`).
 pub fn running_on_valgrind() -> bool {
     client_request(0, VG_USERREQ_RUNNING_ON_VALGRIND, [0; 5]) != 0

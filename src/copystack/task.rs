@@ -186,6 +186,9 @@ impl Slot {
         // (they came from there).
         unsafe {
             let len = (*slot).len as usize;
+            // Memcheck marked this part of the shared stack dead when the
+            // previous owner's frames were popped; make it writable for it.
+            crate::tools::valgrind_make_mem_undefined(stack.top.sub(len), len);
             ptr::copy_nonoverlapping((*slot).buf, stack.top.sub(len), len);
             stack.record_copy(false, len);
         }
