@@ -6,12 +6,33 @@ use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The assembly file for the target being built, relative to `asm/`.
-fn asm_file(arch: &str, os: &str) -> Option<&'static str> {
-    match (arch, os) {
-        ("x86_64", "linux") => Some("x86_64_sysv_elf_gas.S"),
-        _ => None,
+// Target -> asm file table (also unit-tested by tests/asm_selection.rs).
+include!("build/select.rs");
+
+/// The assembly file to build: `FCONTEXT_ASM_FILE` if set (for toolchains the
+/// table does not know), else the table's file for the target. Panics with
+/// the target and the supported list when there is none.
+fn asm_path(target: &TargetCfg) -> PathBuf {
+    println!("cargo:rerun-if-env-changed=FCONTEXT_ASM_FILE");
+    if let Some(file) = env::var_os("FCONTEXT_ASM_FILE") {
+        let path = PathBuf::from(file);
+        if !path.is_file() {
+            panic!(
+                "fcontext: FCONTEXT_ASM_FILE={} is not a file",
+                path.display()
+            );
+        }
+        return path;
     }
+    let file = select_asm(target).unwrap_or_else(|message| panic!("{message}"));
+    let path = Path::new("asm").join(file);
+    if !path.is_file() {
+        panic!(
+            "fcontext: this target needs {}, which is missing from this source tree",
+            path.display()
+        );
+    }
+    path
 }
 
 /// The symbols `libfcontext.so` exports: the three fcontext functions under
@@ -72,19 +93,31 @@ fn write_version_script(out: &Path, symbols: &[String]) -> PathBuf {
 }
 
 fn main() {
-    let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
-    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let width = env::var("CARGO_CFG_TARGET_POINTER_WIDTH").unwrap_or_default();
+    let cfg = |name: &str| env::var(format!("CARGO_CFG_TARGET_{name}")).unwrap_or_default();
+    let (arch, os, target_env) = (cfg("ARCH"), cfg("OS"), cfg("ENV"));
+    let (abi, vendor, width, endian) = (
+        cfg("ABI"),
+        cfg("VENDOR"),
+        cfg("POINTER_WIDTH"),
+        cfg("ENDIAN"),
+    );
+    let target = TargetCfg {
+        arch: &arch,
+        os: &os,
+        env: &target_env,
+        abi: &abi,
+        vendor: &vendor,
+        pointer_width: &width,
+        endian: &endian,
+    };
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
 
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=FCONTEXT_NO_FPU_CONTROL");
 
-    let Some(file) = asm_file(&arch, &os) else {
-        panic!("fcontext: no context-switch assembly for target arch={arch} os={os}");
-    };
-    let path = Path::new("asm").join(file);
+    let path = asm_path(&target);
     println!("cargo:rerun-if-changed={}", path.display());
+    println!("cargo:rerun-if-changed=build/select.rs");
 
     // cargo_metadata(false): we link the archive whole ourselves, so the
     // assembly symbols reach libfcontext.so even though no Rust code calls them.
@@ -92,6 +125,10 @@ fn main() {
     build.file(&path).cargo_metadata(false);
     if env::var_os("CARGO_FEATURE_NO_FPU_CONTROL").is_some() {
         build.define("FCONTEXT_NO_FPU_CONTROL", None);
+    }
+    if arch == "x86" && target_env == "msvc" {
+        // The MASM object registers no SEH handlers; say so, or /SAFESEH images reject it.
+        build.asm_flag("/safeseh");
     }
     build.compile("fcontext_asm");
     println!("cargo:rustc-link-search=native={}", out.display());

@@ -1,0 +1,275 @@
+//! build.rs's target -> assembly table (build/select.rs), tested as a unit:
+//! cross targets cannot be built here (no std for them), but the choice for
+//! each can be checked.
+
+include!("../build/select.rs");
+
+use std::path::Path;
+
+/// A target as cargo describes it; `abi` and `endian` default to the common case.
+fn cfg<'a>(
+    arch: &'a str,
+    os: &'a str,
+    env: &'a str,
+    vendor: &'a str,
+    width: &'a str,
+) -> TargetCfg<'a> {
+    TargetCfg {
+        arch,
+        os,
+        env,
+        abi: "",
+        vendor,
+        pointer_width: width,
+        endian: "little",
+    }
+}
+
+#[test]
+fn picks_the_file_for_each_x86_target() {
+    // (rustc target triple, its cfg values, expected file)
+    let cases = [
+        (
+            "x86_64-unknown-linux-gnu",
+            cfg("x86_64", "linux", "gnu", "unknown", "64"),
+            "x86_64_sysv_elf_gas.S",
+        ),
+        (
+            "x86_64-unknown-linux-musl",
+            cfg("x86_64", "linux", "musl", "unknown", "64"),
+            "x86_64_sysv_elf_gas.S",
+        ),
+        (
+            "x86_64-linux-android",
+            cfg("x86_64", "android", "", "unknown", "64"),
+            "x86_64_sysv_elf_gas.S",
+        ),
+        (
+            "x86_64-unknown-freebsd",
+            cfg("x86_64", "freebsd", "", "unknown", "64"),
+            "x86_64_sysv_elf_gas.S",
+        ),
+        (
+            "x86_64-apple-darwin",
+            cfg("x86_64", "macos", "", "apple", "64"),
+            "x86_64_sysv_macho_gas.S",
+        ),
+        (
+            "x86_64-apple-ios (simulator)",
+            cfg("x86_64", "ios", "", "apple", "64"),
+            "x86_64_sysv_macho_gas.S",
+        ),
+        (
+            "x86_64-pc-windows-msvc",
+            cfg("x86_64", "windows", "msvc", "pc", "64"),
+            "x86_64_ms_pe_masm.asm",
+        ),
+        (
+            "x86_64-pc-windows-gnu",
+            cfg("x86_64", "windows", "gnu", "pc", "64"),
+            "x86_64_ms_pe_gas.S",
+        ),
+        (
+            "i686-unknown-linux-gnu",
+            cfg("x86", "linux", "gnu", "unknown", "32"),
+            "i386_sysv_elf_gas.S",
+        ),
+        (
+            "i586-unknown-linux-gnu",
+            cfg("x86", "linux", "gnu", "unknown", "32"),
+            "i386_sysv_elf_gas.S",
+        ),
+        (
+            "i686-linux-android",
+            cfg("x86", "android", "", "unknown", "32"),
+            "i386_sysv_elf_gas.S",
+        ),
+        (
+            "i686-apple-darwin",
+            cfg("x86", "macos", "", "apple", "32"),
+            "i386_sysv_macho_gas.S",
+        ),
+        (
+            "i686-pc-windows-msvc",
+            cfg("x86", "windows", "msvc", "pc", "32"),
+            "i386_ms_pe_masm.asm",
+        ),
+        (
+            "i686-pc-windows-gnu",
+            cfg("x86", "windows", "gnu", "pc", "32"),
+            "i386_ms_pe_gas.S",
+        ),
+    ];
+    for (triple, t, file) in cases {
+        assert_eq!(select_asm(&t), Ok(file), "{triple}");
+    }
+}
+
+#[test]
+fn picks_the_file_for_each_other_architecture() {
+    let mut armhf = cfg("arm", "linux", "gnu", "unknown", "32");
+    armhf.abi = "eabihf";
+    let mut ppc64le = cfg("powerpc64", "linux", "gnu", "unknown", "64");
+    ppc64le.endian = "little";
+    let mut mips64el = cfg("mips64", "linux", "gnu", "unknown", "64");
+    mips64el.abi = "abi64";
+    let cases = [
+        (
+            "aarch64-unknown-linux-gnu",
+            cfg("aarch64", "linux", "gnu", "unknown", "64"),
+            "arm64_aapcs_elf_gas.S",
+        ),
+        (
+            "aarch64-linux-android",
+            cfg("aarch64", "android", "", "unknown", "64"),
+            "arm64_aapcs_elf_gas.S",
+        ),
+        (
+            "aarch64-apple-darwin",
+            cfg("aarch64", "macos", "", "apple", "64"),
+            "arm64_aapcs_macho_gas.S",
+        ),
+        (
+            "aarch64-apple-ios",
+            cfg("aarch64", "ios", "", "apple", "64"),
+            "arm64_aapcs_macho_gas.S",
+        ),
+        (
+            "aarch64-pc-windows-msvc",
+            cfg("aarch64", "windows", "msvc", "pc", "64"),
+            "arm64_aapcs_pe_armasm.asm",
+        ),
+        (
+            "aarch64-pc-windows-gnullvm",
+            cfg("aarch64", "windows", "gnu", "pc", "64"),
+            "arm64_aapcs_pe_armclang.S",
+        ),
+        (
+            "armv7-unknown-linux-gnueabihf",
+            armhf,
+            "arm_aapcs_elf_gas.S",
+        ),
+        (
+            "riscv64gc-unknown-linux-gnu",
+            cfg("riscv64", "linux", "gnu", "unknown", "64"),
+            "riscv64_sysv_elf_gas.S",
+        ),
+        (
+            "powerpc64le-unknown-linux-gnu",
+            ppc64le,
+            "ppc64_sysv_elf_gas.S",
+        ),
+        (
+            "s390x-unknown-linux-gnu",
+            cfg("s390x", "linux", "gnu", "ibm", "64"),
+            "s390x_sysv_elf_gas.S",
+        ),
+        (
+            "mips64el-unknown-linux-gnuabi64",
+            mips64el,
+            "mips64_n64_elf_gas.S",
+        ),
+    ];
+    for (triple, t, file) in cases {
+        assert_eq!(select_asm(&t), Ok(file), "{triple}");
+    }
+}
+
+#[test]
+fn unsupported_targets_get_an_error_naming_them_and_listing_the_supported() {
+    let mut ppc64be = cfg("powerpc64", "linux", "gnu", "unknown", "64");
+    ppc64be.endian = "big";
+    let mut x32 = cfg("x86_64", "linux", "gnu", "unknown", "32");
+    x32.abi = "x32";
+    let unsupported = [
+        (
+            "wasm32-unknown-unknown",
+            cfg("wasm32", "unknown", "", "unknown", "32"),
+        ),
+        ("powerpc64-unknown-linux-gnu (ELFv1)", ppc64be),
+        ("x86_64-unknown-linux-gnux32", x32),
+        (
+            "i686-unknown-freebsd (struct return in registers)",
+            cfg("x86", "freebsd", "", "unknown", "32"),
+        ),
+        (
+            "riscv32imac-unknown-none-elf",
+            cfg("riscv32", "none", "", "unknown", "32"),
+        ),
+        (
+            "x86_64-unknown-uefi",
+            cfg("x86_64", "uefi", "", "unknown", "64"),
+        ),
+        (
+            "sparc64-unknown-linux-gnu",
+            cfg("sparc64", "linux", "gnu", "unknown", "64"),
+        ),
+    ];
+    for (triple, t) in unsupported {
+        let err = select_asm(&t).expect_err(triple);
+        assert!(err.contains(&format!("arch={}", t.arch)), "{triple}: {err}");
+        assert!(err.contains(&format!("os={}", t.os)), "{triple}: {err}");
+        assert!(
+            err.contains(&format!("pointer_width={}", t.pointer_width)),
+            "{triple}: {err}"
+        );
+        for (_, file) in SUPPORTED {
+            assert!(err.contains(file), "{triple}: the list lacks {file}");
+        }
+        assert!(
+            err.contains("FCONTEXT_ASM_FILE"),
+            "{triple}: no hint at the override"
+        );
+    }
+}
+
+#[test]
+fn the_supported_list_and_the_asm_directory_agree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Every file in asm/ is reachable from the table (names are coordinated).
+    for entry in std::fs::read_dir(root.join("asm")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".S") || name.ends_with(".asm") {
+            assert!(
+                SUPPORTED.iter().any(|(_, f)| *f == name),
+                "asm/{name} is selected by no target in build/select.rs"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_host_target_selects_an_existing_file() {
+    let t = TargetCfg {
+        arch: std::env::consts::ARCH,
+        os: std::env::consts::OS,
+        env: if cfg!(target_env = "gnu") {
+            "gnu"
+        } else if cfg!(target_env = "musl") {
+            "musl"
+        } else {
+            ""
+        },
+        abi: "",
+        vendor: if cfg!(target_vendor = "apple") {
+            "apple"
+        } else {
+            "unknown"
+        },
+        pointer_width: if cfg!(target_pointer_width = "64") {
+            "64"
+        } else {
+            "32"
+        },
+        endian: if cfg!(target_endian = "little") {
+            "little"
+        } else {
+            "big"
+        },
+    };
+    let file = select_asm(&t).expect("the host builds, so it must be supported");
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("asm")
+        .join(file)
+        .is_file());
+}
