@@ -28,6 +28,10 @@ const STEPS: &[Step] = &[
     // Further passes (platform matrix, Valgrind, ...) go here, one line each, e.g.
     //   Step { name: "platform matrix", run: || xtask(&["matrix"]) },
     Step {
+        name: "platform matrix (conformance/targets.ini: native, qemu, wine, Boost interop)",
+        run: || xtask(&["matrix"]),
+    },
+    Step {
         name: "install into a scratch prefix + C++ examples (pkg-config, CMake, Boost rebinding)",
         run: install_check,
     },
