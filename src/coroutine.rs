@@ -296,7 +296,7 @@ where
 /// a [`Local`] stack and therefore stays on its thread. See the crate docs
 /// ("Threads") for why this is the rule and what it cannot check.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// use fcontext::Coroutine;
 /// use std::rc::Rc;
 ///
@@ -305,7 +305,7 @@ where
 /// let co = Coroutine::<(), (), i32>::new(move |_, ()| *shared).unwrap();
 /// ```
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// use fcontext::Coroutine;
 /// use std::rc::Rc;
 ///
@@ -313,6 +313,16 @@ where
 /// let mut co = Coroutine::<(), (), i32, _>::new_local(move |_, ()| *shared).unwrap();
 /// // A local coroutine cannot move to another thread.
 /// std::thread::spawn(move || co.resume(()));
+/// ```
+///
+/// ```compile_fail,E0277
+/// use fcontext::Coroutine;
+/// use std::rc::Rc;
+///
+/// // The closure captures nothing, but the coroutine receives `Rc`s from its
+/// // resumer, so it is tied to the resumer's thread.
+/// let mut co = Coroutine::<Rc<i32>, (), i32>::new(|_, rc| *rc).unwrap();
+/// std::thread::spawn(move || co.resume(Rc::new(1)));
 /// ```
 pub struct Coroutine<I, Y, R, S: Stack = DefaultStack> {
     /// The suspended coroutine; null once it has finished.

@@ -31,9 +31,9 @@ pub struct StackPool {
 }
 
 /// The user-facing side of the pool. Cached stacks hold the shared state
-/// alive (each carries an `Arc` to it, so handing one out or taking it back
-/// costs no reference-count traffic); when the last handle goes, the cache is
-/// closed and emptied, which breaks that cycle.
+/// alive (each carries an `Arc` to it, so handing one out costs no
+/// reference-count traffic); when the last handle goes, the cache is closed
+/// and emptied, which breaks that cycle.
 #[derive(Debug)]
 struct PoolHandle {
     shared: Arc<PoolShared>,
@@ -200,6 +200,9 @@ impl Drop for PooledStack {
     fn drop(&mut self) {
         // SAFETY: `entry` is never used again after this take.
         let entry = unsafe { ManuallyDrop::take(&mut self.entry) };
+        // Our own reference keeps the pool's mutex alive until the unlock
+        // has finished: once `entry` is in the cache another thread may take
+        // it and drop the last other reference.
         let pool = Arc::clone(&entry.pool);
         let mut state = pool.state();
         if !state.closed && state.free.len() < pool.capacity {
