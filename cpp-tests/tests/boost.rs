@@ -56,7 +56,7 @@ fn assert_linked_to_us(program: &Path, link: Link, symbol: &str) {
     let kind = nm
         .lines()
         .find(|l| l.ends_with(&format!(" {symbol}")))
-        .map(|l| l.trim_start().split_whitespace().rev().nth(1).unwrap_or(""))
+        .map(|l| l.split_whitespace().rev().nth(1).unwrap_or(""))
         .unwrap_or_else(|| panic!("{symbol} not referenced by {}", program.display()))
         .to_owned();
     match link {
