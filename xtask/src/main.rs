@@ -9,6 +9,7 @@ mod install;
 mod matrix;
 mod test;
 mod util;
+mod valgrind;
 
 use std::process::ExitCode;
 

@@ -32,6 +32,10 @@ const STEPS: &[Step] = &[
         run: || xtask(&["matrix"]),
     },
     Step {
+        name: "valgrind: fcontext tests + examples (memcheck)",
+        run: crate::valgrind::run,
+    },
+    Step {
         name: "install into a scratch prefix + C++ examples (pkg-config, CMake, Boost rebinding)",
         run: install_check,
     },
