@@ -48,7 +48,7 @@ enum fcontext_cs_result {
     FCONTEXT_CS_NULL_POINTER = 1,
     /** The requested shared stack size is below FCONTEXT_CS_MIN_STACK_SIZE. */
     FCONTEXT_CS_STACK_TOO_SMALL = 2,
-    /** The requested shared stack size does not fit in the address space. */
+    /** The requested shared stack size exceeds 4 GiB - 1 (guard page included). */
     FCONTEXT_CS_STACK_TOO_LARGE = 3,
     /** Memory or address space could not be obtained. */
     FCONTEXT_CS_OUT_OF_MEMORY = 4,

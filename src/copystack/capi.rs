@@ -20,7 +20,7 @@ pub const FCONTEXT_CS_OK: c_int = 0;
 pub const FCONTEXT_CS_NULL_POINTER: c_int = 1;
 /// The requested shared stack size is below the minimum.
 pub const FCONTEXT_CS_STACK_TOO_SMALL: c_int = 2;
-/// The requested shared stack size does not fit in the address space.
+/// The requested shared stack size exceeds 4 GiB - 1 (guard page included).
 pub const FCONTEXT_CS_STACK_TOO_LARGE: c_int = 3;
 /// Memory or address space could not be obtained.
 pub const FCONTEXT_CS_OUT_OF_MEMORY: c_int = 4;
@@ -120,7 +120,7 @@ pub extern "C" fn fcontext_cs_strerror(code: c_int) -> *const c_char {
         FCONTEXT_CS_OK => b"success\0",
         FCONTEXT_CS_NULL_POINTER => b"a required pointer argument is NULL\0",
         FCONTEXT_CS_STACK_TOO_SMALL => b"shared stack size is below FCONTEXT_CS_MIN_STACK_SIZE\0",
-        FCONTEXT_CS_STACK_TOO_LARGE => b"shared stack size does not fit in the address space\0",
+        FCONTEXT_CS_STACK_TOO_LARGE => b"shared stack size exceeds 4 GiB - 1\0",
         FCONTEXT_CS_OUT_OF_MEMORY => b"out of memory or address space\0",
         FCONTEXT_CS_FINISHED => b"the coroutine has finished and cannot be resumed\0",
         FCONTEXT_CS_RUNNING => b"the coroutine is running\0",

@@ -44,9 +44,9 @@ use core::ptr::NonNull;
 pub struct CopyStack {
     /// Boxed so its address is stable: the shared stack's owner field
     /// points to it while the coroutine value moves around.
+    /// The only field, so a copy-stack coroutine value stays small (24
+    /// bytes): the stack bounds are read through it.
     slot: NonNull<Slot>,
-    bottom: NonNull<u8>,
-    top: NonNull<u8>,
 }
 
 impl CopyStack {
@@ -54,14 +54,8 @@ impl CopyStack {
     /// private buffer is allocated at the first swap-out.
     pub fn new(shared: &SharedStack) -> Self {
         let slot = Box::new(Slot::new(shared.inner.clone(), 0));
-        // The shared stack's addresses never change, so keep them here and
-        // spare top()/bottom() a pointer chase.
-        let (bottom, top) = (shared.inner.bottom, shared.inner.top);
         CopyStack {
             slot: NonNull::from(Box::leak(slot)),
-            // SAFETY: a mapping's addresses are never null.
-            bottom: unsafe { NonNull::new_unchecked(bottom) },
-            top: unsafe { NonNull::new_unchecked(top) },
         }
     }
 
@@ -115,12 +109,14 @@ impl fmt::Debug for CopyStack {
 unsafe impl Stack for CopyStack {
     #[inline(always)]
     fn top(&self) -> NonNull<u8> {
-        self.top
+        // SAFETY: a mapping's addresses are never null.
+        unsafe { NonNull::new_unchecked(self.slot().stack.top) }
     }
 
     #[inline(always)]
     fn bottom(&self) -> NonNull<u8> {
-        self.bottom
+        // SAFETY: as for top.
+        unsafe { NonNull::new_unchecked(self.slot().stack.bottom) }
     }
 
     fn guard_size(&self) -> usize {

@@ -17,7 +17,8 @@ pub enum SharedStackError {
         /// The size that was asked for.
         requested: usize,
     },
-    /// The requested size does not fit in the address space.
+    /// The requested size (plus the guard page) exceeds 4 GiB - 1, the
+    /// most a coroutine's saved size is recorded in.
     TooLarge {
         /// The size that was asked for.
         requested: usize,
@@ -171,7 +172,7 @@ impl SharedStack {
         let map_len = size
             .checked_next_multiple_of(page)
             .and_then(|n| n.checked_add(page))
-            .filter(|n| *n <= isize::MAX as usize)
+            .filter(|n| *n <= u32::MAX as usize)
             .ok_or(SharedStackError::TooLarge { requested: size })?;
         let base = crate::stack::map_guarded(map_len).map_err(SharedStackError::Map)?;
         // SAFETY: both offsets are inside (or one past) the mapping just made.

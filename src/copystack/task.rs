@@ -65,21 +65,22 @@ pub(crate) const BUF_ALIGN: usize = 16;
 /// Buffers at or below this capacity never shrink.
 pub(crate) const SHRINK_FLOOR: usize = 256;
 
-/// One coroutine's claim on a shared stack: its saved stack pointer and its
-/// private buffer. Lives at a stable heap address (the shared stack's
+/// One coroutine's claim on a shared stack: how many live bytes it had at
+/// its last suspension and its private buffer (24 bytes, so with its
+/// allocation header it fills one 32-byte heap chunk). Lives at a stable heap address (the shared stack's
 /// `owner` points to it) and is accessed through raw pointers only, because
 /// that field aliases it. Both APIs use it: the C API's [`Task`] starts with
 /// one, the Rust API's [`CopyStack`](super::CopyStack) boxes one.
 #[repr(C)]
 pub(crate) struct Slot {
-    /// Saved stack pointer while suspended (its live bytes are `sp..top`);
-    /// null before the first switch into it and after it finished.
-    pub(crate) sp: *mut u8,
     pub(crate) stack: Rc<StackInner>,
     /// Private buffer: saved bytes while swapped out (and, for a fresh C
     /// task, its start payload). Dangling when `cap` is zero.
     buf: *mut u8,
-    /// Bytes of `buf` that hold saved stack (meaningful while swapped out).
+    /// Live bytes at the last suspension: the saved stack pointer is
+    /// `top - len`, and while swapped out `buf` holds them. Zero before the
+    /// first switch into the coroutine and after it finished (a suspended
+    /// context always has its switch frame, so zero is never a live size).
     pub(crate) len: u32,
     pub(crate) cap: u32,
 }
@@ -121,7 +122,6 @@ impl Slot {
             p
         };
         Slot {
-            sp: ptr::null_mut(),
             stack,
             buf,
             len: 0,
@@ -133,7 +133,7 @@ impl Slot {
     /// else 0.
     pub(crate) fn saved_bytes(&self) -> usize {
         let me: *const Slot = self;
-        if self.sp.is_null() || self.stack.owner.get().cast_const() == me {
+        if self.stack.owner.get().cast_const() == me {
             0
         } else {
             self.len as usize
@@ -154,13 +154,19 @@ impl Slot {
         }
     }
 
+    /// The saved stack pointer of a suspended slot.
+    #[inline]
+    pub(crate) fn sp(&self) -> *mut u8 {
+        self.stack.top.wrapping_sub(self.len as usize)
+    }
+
     /// Copies the suspended owner's live bytes into its buffer.
     unsafe fn swap_out(owner: *mut Slot, stack: &StackInner) {
-        // SAFETY: owner is a live, suspended slot of `stack`.
+        // SAFETY: owner is a live, suspended slot of `stack`; its `len` was
+        // checked against the stack when it suspended.
         unsafe {
-            let sp = (*owner).sp;
-            check_stack_pointer(sp, stack);
-            let need = stack.top as usize - sp as usize;
+            let need = (*owner).len as usize;
+            let sp = stack.top.sub(need);
             let cap = (*owner).cap as usize;
             if let Some(new_cap) = resized_capacity(cap, need) {
                 let p = if cap == 0 {
@@ -175,7 +181,6 @@ impl Slot {
                 (*owner).cap = new_cap as u32;
             }
             ptr::copy_nonoverlapping(sp, (*owner).buf, need);
-            (*owner).len = need as u32;
             stack.record_copy(true, need);
         }
     }
@@ -202,7 +207,7 @@ impl Slot {
     }
 
     /// Makes `slot` the running owner of its shared stack: swaps the
-    /// previous owner out and, unless the slot has never run (null `sp`),
+    /// previous owner out and, unless the slot has never run (`len` 0),
     /// its own bytes in. Refused while the stack's owner runs.
     ///
     /// # Safety
@@ -221,7 +226,7 @@ impl Slot {
                 if !owner.is_null() {
                     Slot::swap_out(owner, stack);
                 }
-                if !(*slot).sp.is_null() {
+                if (*slot).len != 0 {
                     Slot::swap_in(slot, stack);
                 }
                 stack.owner.set(slot);
@@ -245,10 +250,9 @@ impl Slot {
             match sp {
                 Some(sp) => {
                     check_stack_pointer(sp, stack);
-                    (*slot).sp = sp;
+                    (*slot).len = (stack.top as usize - sp as usize) as u32;
                 }
                 None => {
-                    (*slot).sp = ptr::null_mut();
                     if stack.owner.get() == slot {
                         stack.owner.set(ptr::null_mut());
                     }
@@ -373,7 +377,7 @@ pub(crate) unsafe fn resume(task: *mut Task, data: *mut c_void) -> Result<*mut c
             let ctx = make_fcontext(stack.top.cast(), stack.size(), (*task).entry);
             (ctx, task.cast())
         } else {
-            ((*slot).sp.cast(), data)
+            ((*slot).sp().cast(), data)
         };
         (*task).state = State::Running;
         let t = jump_fcontext(ctx, vp);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static int failures;
@@ -164,7 +165,17 @@ static void test_errors(void) {
     EXPECT(fcontext_cs_stack_create(0, NULL), FCONTEXT_CS_NULL_POINTER);
     EXPECT(fcontext_cs_stack_create(FCONTEXT_CS_MIN_STACK_SIZE - 1, &st), FCONTEXT_CS_STACK_TOO_SMALL);
     EXPECT(fcontext_cs_stack_create(SIZE_MAX, &st), FCONTEXT_CS_STACK_TOO_LARGE);
-    EXPECT(fcontext_cs_stack_create((size_t)1 << 50, &st), FCONTEXT_CS_OUT_OF_MEMORY);
+    EXPECT(fcontext_cs_stack_create((size_t)1 << 32, &st), FCONTEXT_CS_STACK_TOO_LARGE);
+    {
+        /* Limit the address space so the mapping itself fails. */
+        struct rlimit old, low;
+        CHECK(getrlimit(RLIMIT_AS, &old) == 0);
+        low = old;
+        low.rlim_cur = (rlim_t)512 << 20;
+        CHECK(setrlimit(RLIMIT_AS, &low) == 0);
+        EXPECT(fcontext_cs_stack_create((size_t)1 << 30, &st), FCONTEXT_CS_OUT_OF_MEMORY);
+        CHECK(setrlimit(RLIMIT_AS, &old) == 0);
+    }
     EXPECT(fcontext_cs_stack_create(FCONTEXT_CS_MIN_STACK_SIZE, &st), FCONTEXT_CS_OK);
     EXPECT(fcontext_cs_stack_create(FCONTEXT_CS_MIN_STACK_SIZE, &other), FCONTEXT_CS_OK);
     EXPECT(fcontext_cs_stack_destroy(NULL), FCONTEXT_CS_NULL_POINTER);
