@@ -10,17 +10,11 @@
     .text
 
 /*
- * void fct_regs_jump(fcontext_t to, void *vp, const uint64_t load[6],
- *                    uint64_t seen[6], fcontext_transfer_t *result)
- * Loads load[] into the callee-saved registers, calls jump_fcontext(to, vp),
- * and when something switches back stores the registers into seen[] and the
- * transfer into *result. The caller's own registers are kept on the stack.
+ * Prologue shared by both probes: keep the caller's callee-saved registers,
+ * `seen` (rcx) and `result` (r8) on the stack, align it for the call, and
+ * load the six patterns from (\load).
  */
-    .globl  fct_regs_jump
-    .hidden fct_regs_jump
-    .type   fct_regs_jump, @function
-fct_regs_jump:
-    .cfi_startproc
+.macro FCT_SAVE_AND_LOAD load
     pushq   %rbx
     .cfi_adjust_cfa_offset 8
     pushq   %rbp
@@ -39,12 +33,27 @@ fct_regs_jump:
     .cfi_adjust_cfa_offset 8
     subq    $8, %rsp                /* 8 pushes + 8 = 16-byte aligned call */
     .cfi_adjust_cfa_offset 8
-    movq    0x00(%rdx), %rbx
-    movq    0x08(%rdx), %rbp
-    movq    0x10(%rdx), %r12
-    movq    0x18(%rdx), %r13
-    movq    0x20(%rdx), %r14
-    movq    0x28(%rdx), %r15
+    movq    0x00(\load), %rbx
+    movq    0x08(\load), %rbp
+    movq    0x10(\load), %r12
+    movq    0x18(\load), %r13
+    movq    0x20(\load), %r14
+    movq    0x28(\load), %r15
+.endm
+
+/*
+ * void fct_regs_jump(fcontext_t to, void *vp, const uint64_t load[6],
+ *                    uint64_t seen[6], fcontext_transfer_t *result)
+ * Loads load[] into the callee-saved registers, calls jump_fcontext(to, vp),
+ * and when something switches back stores the registers into seen[] and the
+ * transfer into *result. The caller's own registers are kept on the stack.
+ */
+    .globl  fct_regs_jump
+    .hidden fct_regs_jump
+    .type   fct_regs_jump, @function
+fct_regs_jump:
+    .cfi_startproc
+    FCT_SAVE_AND_LOAD %rdx
     call    jump_fcontext@PLT
     jmp     fct_regs_store
     .cfi_endproc
@@ -61,32 +70,9 @@ fct_regs_jump:
     .type   fct_regs_ontop, @function
 fct_regs_ontop:
     .cfi_startproc
-    pushq   %rbx
-    .cfi_adjust_cfa_offset 8
-    pushq   %rbp
-    .cfi_adjust_cfa_offset 8
-    pushq   %r12
-    .cfi_adjust_cfa_offset 8
-    pushq   %r13
-    .cfi_adjust_cfa_offset 8
-    pushq   %r14
-    .cfi_adjust_cfa_offset 8
-    pushq   %r15
-    .cfi_adjust_cfa_offset 8
-    pushq   %rcx
-    .cfi_adjust_cfa_offset 8
-    pushq   %r8
-    .cfi_adjust_cfa_offset 8
-    subq    $8, %rsp
-    .cfi_adjust_cfa_offset 8
     movq    %rdx, %rax              /* rdx becomes ontop's third argument */
     movq    %r9, %rdx
-    movq    0x00(%rax), %rbx
-    movq    0x08(%rax), %rbp
-    movq    0x10(%rax), %r12
-    movq    0x18(%rax), %r13
-    movq    0x20(%rax), %r14
-    movq    0x28(%rax), %r15
+    FCT_SAVE_AND_LOAD %rax
     call    ontop_fcontext@PLT
     jmp     fct_regs_store
     .cfi_endproc
