@@ -214,6 +214,10 @@ pub(crate) fn abort_with(message: &str) -> ! {
 /// the closure onto this stack and jumps straight back, so
 /// [`Coroutine::with_stack`] returns a suspended coroutine. The first resume
 /// then starts the body.
+///
+/// # Safety
+/// Only as the entry of a context made by `Coroutine::spawn::<F>`, whose
+/// priming jump passes a `ManuallyDrop<F>`.
 unsafe extern "C" fn root<I, Y, R, F>(t: Transfer)
 where
     F: FnOnce(&Yielder<I, Y>, I) -> R,

@@ -73,7 +73,7 @@ fn unwind_marker() -> *mut c_void {
 /// thread's original stack, which must never run on another thread, and the
 /// handle's type does not say what a context holds.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let fiber = fcontext::Fiber::new(|main| main).unwrap();
 /// std::thread::spawn(move || fiber.resume());
 /// ```
@@ -137,7 +137,9 @@ impl Fiber {
     /// stack (through `ontop_fcontext`). `g` receives the fiber we left; its
     /// result is what the target's pending [`resume`](Fiber::resume) returns
     /// (or what its entry closure receives, if it had not started). A panic
-    /// in `g` is raised in the target where its pending resume returns.
+    /// in `g` is raised in the target where its pending resume returns; the
+    /// fiber `g` received is dropped by that panic, so it is unwound (which
+    /// aborts if it stands for a thread's original stack).
     pub fn resume_with<G>(self, g: G) -> Option<Fiber>
     where
         G: FnOnce(Fiber) -> Fiber + 'static,
@@ -222,6 +224,10 @@ unsafe fn arrive(t: Transfer) -> Option<Fiber> {
     NonNull::new(t.fctx).map(|ctx| Fiber { ctx })
 }
 
+/// The cold half of [`arrive`]: raises the unwind request or the panic.
+///
+/// # Safety
+/// As [`arrive`], with `t.data` not null.
 #[cold]
 unsafe fn arrive_signal(t: Transfer) -> ! {
     if t.data == unwind_marker() {
@@ -269,6 +275,9 @@ fn on_thread_stack() -> bool {
 }
 
 /// `ontop` function of `Drop`: turns the switch into an unwind request.
+///
+/// # Safety
+/// Only for `ontop_fcontext` from `Fiber::drop` (it just rewrites the data).
 unsafe extern "C" fn request_unwind(t: Transfer) -> Transfer {
     Transfer {
         fctx: t.fctx,
@@ -277,6 +286,10 @@ unsafe extern "C" fn request_unwind(t: Transfer) -> Transfer {
 }
 
 /// `ontop` function of `resume_with`: runs the closure on the target's stack.
+///
+/// # Safety
+/// Only for `ontop_fcontext` from `resume_with::<G>`: `t.data` points to a
+/// `ManuallyDrop<G>` the resumer gave up, `t.fctx` is the resumer.
 unsafe extern "C" fn run_on_top<G>(t: Transfer) -> Transfer
 where
     G: FnOnce(Fiber) -> Fiber,
@@ -298,6 +311,10 @@ where
 
 /// `ontop` function of a fiber's end: runs on the next fiber's stack, where
 /// freeing the finished fiber's stack is safe.
+///
+/// # Safety
+/// Only for `ontop_fcontext` from `root::<S, _>`: `t.data` points to the
+/// finished fiber's `S`, which is never used again.
 unsafe extern "C" fn exit<S: Stack>(t: Transfer) -> Transfer {
     // SAFETY: `t.data` is the finished fiber's stack value, which it will
     // never touch again (it never runs again).
@@ -309,6 +326,10 @@ unsafe extern "C" fn exit<S: Stack>(t: Transfer) -> Transfer {
 }
 
 /// First code on a fiber's stack.
+///
+/// # Safety
+/// Only as the entry of a context made by `Fiber::with_stack::<S, F>`,
+/// whose priming jump passes a `ManuallyDrop<(S, F)>`.
 unsafe extern "C" fn root<S, F>(t: Transfer)
 where
     S: Stack,

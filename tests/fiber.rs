@@ -85,25 +85,37 @@ fn resume_with_runs_on_top_of_the_target_before_it_continues() {
 
 #[test]
 fn resume_with_result_is_what_the_target_receives() {
-    // The closure replaces the fiber the target receives: it swaps in a
-    // third fiber, so the target continues there instead of going back.
+    // The closure keeps the fiber it receives (main) aside and hands the
+    // target a different fiber, `c`, instead. The target then switches to
+    // `c`, which ends by continuing with main.
     let log = Rc::new(RefCell::new(Vec::new()));
+    let stash: Rc<RefCell<Option<Fiber>>> = Rc::new(RefCell::new(None));
     let l = log.clone();
     let target = Fiber::new(move |main| {
-        let main = main.resume().unwrap();
-        // `main` here is whatever the resume_with closure returned.
-        l.borrow_mut().push("target got a fiber");
-        main
+        let received = main.resume().unwrap();
+        l.borrow_mut().push("target switches to what it received");
+        received.resume();
+        unreachable!("c drops the target without resuming it");
     })
     .unwrap();
     let target = target.resume().unwrap();
-    let l = log.clone();
+    let (l, st) = (log.clone(), stash.clone());
     let back = target.resume_with(move |main| {
         l.borrow_mut().push("closure");
-        main
+        *st.borrow_mut() = Some(main);
+        let (l, st) = (l.clone(), st.clone());
+        Fiber::new(move |target| {
+            l.borrow_mut().push("c runs");
+            drop(target); // unwinds the target's stack, then comes back here
+            st.borrow_mut().take().unwrap()
+        })
+        .unwrap()
     });
-    assert!(back.is_none());
-    assert_eq!(*log.borrow(), ["closure", "target got a fiber"]);
+    assert!(back.is_none(), "c ended and continued with main");
+    assert_eq!(
+        *log.borrow(),
+        ["closure", "target switches to what it received", "c runs"]
+    );
 }
 
 struct Counted(Rc<Cell<u32>>);
@@ -153,4 +165,30 @@ fn many_fibers_created_and_finished() {
         .unwrap();
         assert!(fiber.resume().is_none());
     }
+}
+
+#[test]
+fn resume_with_panic_is_raised_in_the_target() {
+    // main -> a; a starts b; b calls `a.resume_with(g)` and g panics. The
+    // panic surfaces in `a` where its `b.resume()` returns; the fiber g
+    // received (b) is dropped by the panic, which unwinds b's stack.
+    let drops = Rc::new(Cell::new(0));
+    let seen = Rc::new(RefCell::new(String::new()));
+    let (d, s) = (drops.clone(), seen.clone());
+    let a = Fiber::new(move |main| {
+        let b = Fiber::new(move |a| {
+            let _guard = Counted(d);
+            a.resume_with(|_b| -> Fiber { panic!("g failed") });
+            unreachable!("b is unwound, never resumed normally");
+        })
+        .unwrap();
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.resume()))
+            .expect_err("the closure's panic is raised here");
+        *s.borrow_mut() = err.downcast_ref::<&str>().unwrap().to_string();
+        main
+    })
+    .unwrap();
+    assert!(a.resume().is_none());
+    assert_eq!(*seen.borrow(), "g failed");
+    assert_eq!(drops.get(), 1, "b's stack was unwound");
 }
