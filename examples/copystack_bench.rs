@@ -86,27 +86,30 @@ fn with_gap(_gap: usize, f: &mut dyn FnMut()) {
     f()
 }
 
-/// Times `round` (one resume of each of two coroutines): the best of five
-/// trials of about 40 ms each (the machine may be shared, and the minimum
-/// is the figure least disturbed by other load); returns ns per resume.
+/// Times `round` (one resume of each of two coroutines): the best of 150
+/// trials of about 1 ms each. The machine may be shared; a trial that was
+/// preempted is slow, and the fastest trial is the one that ran alone.
+/// Returns ns per resume.
 fn time_rounds(mut round: impl FnMut()) -> f64 {
-    let mut best = f64::INFINITY;
-    for _ in 0..5 {
-        let mut rounds = 0u64;
-        let mut batch = 256u64;
+    // Calibrate a batch that takes about 1 ms.
+    let mut batch = 16u64;
+    loop {
         let start = Instant::now();
-        loop {
-            for _ in 0..batch {
-                round();
-            }
-            rounds += batch;
-            let t = start.elapsed();
-            if t > Duration::from_millis(40) {
-                best = best.min(t.as_nanos() as f64 / (2 * rounds) as f64);
-                break;
-            }
-            batch *= 2;
+        for _ in 0..batch {
+            round();
         }
+        if start.elapsed() > Duration::from_micros(500) {
+            break;
+        }
+        batch *= 2;
+    }
+    let mut best = f64::INFINITY;
+    for _ in 0..150 {
+        let start = Instant::now();
+        for _ in 0..batch {
+            round();
+        }
+        best = best.min(start.elapsed().as_nanos() as f64 / (2 * batch) as f64);
     }
     best
 }
