@@ -31,7 +31,7 @@
 //! assert_eq!(sched.stats().finished, 2);
 //! ```
 
-use crate::stack::{Local, PooledStack, StackError, StackPool};
+use crate::stack::{Local, PooledStack, Stack, StackError, StackPool};
 use crate::{Coroutine, CoroutineResult, Yielder};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -73,21 +73,44 @@ pub struct Stats {
     pub resumes: u64,
 }
 
-struct Entry {
+struct Entry<S: Stack> {
     id: TaskId,
-    coroutine: Coroutine<(), (), (), Local<PooledStack>>,
+    coroutine: Coroutine<(), (), (), Local<S>>,
 }
 
-/// A round-robin scheduler of coroutine tasks on pooled stacks. Tasks need
-/// not be `Send`, so the scheduler is not either.
-pub struct Scheduler {
-    pool: StackPool,
-    tasks: Vec<Entry>,
+/// Where a [`Scheduler`] gets the stack of each task it spawns: a
+/// [`StackPool`] (the default) or, for copy-stack tasks, a
+/// [`SharedStackSet`](crate::copystack::SharedStackSet).
+pub trait StackSource {
+    /// The stack each task runs on.
+    type Stack: Stack;
+
+    /// A stack for a new task.
+    ///
+    /// # Errors
+    /// When no stack can be had.
+    fn get_stack(&mut self) -> Result<Self::Stack, StackError>;
+}
+
+impl StackSource for StackPool {
+    type Stack = PooledStack;
+
+    fn get_stack(&mut self) -> Result<PooledStack, StackError> {
+        self.get()
+    }
+}
+
+/// A round-robin scheduler of coroutine tasks on pooled stacks (or on the
+/// stacks of another [`StackSource`]). Tasks need not be `Send`, so the
+/// scheduler is not either.
+pub struct Scheduler<P: StackSource = StackPool> {
+    pool: P,
+    tasks: Vec<Entry<P::Stack>>,
     next_id: u64,
     stats: Stats,
 }
 
-impl Scheduler {
+impl Scheduler<StackPool> {
     /// How many unused stacks the default pool keeps: enough that steady
     /// spawning of short tasks never maps memory, few enough that a burst of
     /// thousands of tasks does not stay resident after it is over.
@@ -108,12 +131,29 @@ impl Scheduler {
     /// A scheduler taking its stacks from `pool` (which may be shared with
     /// other code; `StackPool` is a cheap handle).
     pub fn with_pool(pool: StackPool) -> Self {
+        Self::with_source(pool)
+    }
+
+    /// The pool the tasks' stacks come from.
+    pub fn pool(&self) -> &StackPool {
+        &self.pool
+    }
+}
+
+impl<P: StackSource> Scheduler<P> {
+    /// A scheduler taking its stacks from `source`.
+    pub fn with_source(source: P) -> Self {
         Scheduler {
-            pool,
+            pool: source,
             tasks: Vec::new(),
             next_id: 0,
             stats: Stats::default(),
         }
+    }
+
+    /// The source the tasks' stacks come from.
+    pub fn source(&self) -> &P {
+        &self.pool
     }
 
     /// Adds a task; it first runs in the next pass.
@@ -125,7 +165,7 @@ impl Scheduler {
         F: FnOnce(&Task<'_>) + 'static,
     {
         let id = TaskId(self.next_id);
-        let stack = self.pool.get()?;
+        let stack = self.pool.get_stack()?;
         // Local: tasks may capture `Rc`s and the like; the scheduler (and
         // every task on it) stays on the thread that made it.
         let coroutine = Coroutine::with_stack_local(stack, move |yielder: &Yielder<(), ()>, ()| {
@@ -179,18 +219,13 @@ impl Scheduler {
         self.stats
     }
 
-    /// The pool the tasks' stacks come from.
-    pub fn pool(&self) -> &StackPool {
-        &self.pool
-    }
-
     /// Ids of the live tasks, in the order a pass resumes them.
     pub fn live_tasks(&self) -> impl Iterator<Item = TaskId> + '_ {
         self.tasks.iter().map(|e| e.id)
     }
 }
 
-impl core::fmt::Debug for Scheduler {
+impl<P: StackSource + core::fmt::Debug> core::fmt::Debug for Scheduler<P> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Scheduler")
             .field("pool", &self.pool)

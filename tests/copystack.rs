@@ -306,3 +306,31 @@ fn overflow_hits_the_guard_page_and_is_reported() {
     );
     assert!(stderr.contains("stack overflow in coroutine"), "{stderr}");
 }
+
+#[test]
+fn scheduler_runs_copy_stack_tasks_in_round_robin_order() {
+    use fcontext::scheduler::Scheduler;
+    use std::cell::RefCell;
+    let mut sched = Scheduler::with_source(SharedStackSet::new(2, 32 * 1024).unwrap());
+    let log = std::rc::Rc::new(RefCell::new(Vec::new()));
+    for name in ["a", "b", "c"] {
+        let log = log.clone();
+        sched
+            .spawn(move |task| {
+                let mine = black_box([name.len() as u8; 64]);
+                for step in 0..2 {
+                    log.borrow_mut().push(format!("{name}{step}"));
+                    task.yield_now();
+                }
+                assert_eq!(black_box(&mine)[63], 1);
+            })
+            .unwrap();
+    }
+    sched.run();
+    assert_eq!(*log.borrow(), ["a0", "b0", "c0", "a1", "b1", "c1"]);
+    assert_eq!(sched.stats().finished, 3);
+    // a and c share the first stack, so they swapped each other out.
+    let s = sched.source().stacks()[0].stats();
+    assert!(s.copies_out >= 2 && s.copies_in >= 2, "{s:?}");
+    assert!(sched.source().stacks().iter().all(|s| s.coroutines() == 0));
+}

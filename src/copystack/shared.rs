@@ -278,3 +278,14 @@ impl SharedStackSet {
         })
     }
 }
+
+/// A [`Scheduler`](crate::scheduler::Scheduler) built with
+/// [`with_source`](crate::scheduler::Scheduler::with_source) on a set runs
+/// every task as a copy-stack coroutine, round-robin over the set's stacks.
+impl crate::scheduler::StackSource for SharedStackSet {
+    type Stack = super::CopyStack;
+
+    fn get_stack(&mut self) -> Result<super::CopyStack, crate::stack::StackError> {
+        Ok(super::CopyStack::new(self.next_stack()))
+    }
+}
