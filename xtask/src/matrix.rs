@@ -180,7 +180,8 @@ pub fn main(args: &[String]) -> Result {
         targets.retain(|t| names.contains(&t.name));
     }
 
-    let work = util::fresh_work_dir("matrix")?;
+    // One directory per run: the suite and a helper may run the matrix at once.
+    let work = util::fresh_work_dir(&format!("matrix.{}", std::process::id()))?;
     let mut rows = Vec::new();
     for t in &targets {
         println!("matrix: {} ({})", t.name, t.get("about").unwrap_or(""));
@@ -189,7 +190,16 @@ pub fn main(args: &[String]) -> Result {
         let cells = run_target(&root, &dir, t);
         rows.push((t, cells));
     }
-    print_table(&rows)
+    let result = print_table(&rows);
+    if result.is_ok() {
+        let _ = fs::remove_dir_all(&work);
+    } else {
+        println!(
+            "matrix: build products and harness output kept in {}",
+            work.display()
+        );
+    }
+    result
 }
 
 fn print_table(rows: &[(&Target, [Cell; 5])]) -> Result {
@@ -597,8 +607,10 @@ impl RunOutput {
                 tail()
             ))
         };
-        for l in &fails {
-            println!("  {l}");
+        for l in self.stdout.lines() {
+            if l.starts_with("FAIL") || l.starts_with("info") {
+                println!("  {l}");
+            }
         }
         (ran, result)
     }
