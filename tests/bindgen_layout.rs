@@ -286,3 +286,24 @@ fn rust_declarations_match_the_c_header() {
         src.display()
     );
 }
+
+#[test]
+fn option_wrappers_of_c_function_pointers_are_unwrapped() {
+    let text = "fn_: ::std::option::Option<\n unsafe extern \"C\" fn(arg1: t) -> t,\n>,\n\
+                x: ::std::option::Option<u8>";
+    assert_eq!(
+        strip_fn_options(text),
+        "fn_: unsafe extern \"C\" fn(arg1: t) -> t,\nx: ::std::option::Option<u8>"
+    );
+}
+
+#[test]
+fn arity_counts_top_level_parameters_only() {
+    assert_eq!(arity(") -> T;"), 0);
+    assert_eq!(arity("size: usize) -> T;"), 1);
+    assert_eq!(
+        arity("a: A, f: unsafe extern \"C\" fn(x: X, y: Y) -> Z,\n) -> T;"),
+        2
+    );
+    assert_eq!(arity("a: Option<fn(u8) -> u8>, b: *mut c_void) -> T;"), 2);
+}
