@@ -63,3 +63,26 @@ fn escaped_stack_pointer_aborts_with_a_message() {
         "stderr lacks the escape report:\n{stderr}"
     );
 }
+
+#[test]
+fn header_works_from_cpp() {
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    if tools::need_tool(&cxx).is_none() {
+        return;
+    }
+    let dir = tools::work_dir("copystack_cpp");
+    let out = dir.join("copystack_cpp");
+    let repo = tools::repo_dir();
+    tools::run_ok(
+        Command::new(&cxx)
+            .args(["-std=c++17", "-O1", "-Wall", "-Werror"])
+            .arg("-I")
+            .arg(repo.join("include"))
+            .arg(repo.join("tests/c/copystack_cpp.cc"))
+            .arg("-o")
+            .arg(&out)
+            .arg(&tools::artifacts().staticlib),
+    );
+    let stdout = tools::stdout_of(&mut Command::new(&out));
+    assert!(stdout.contains("copystack C++ test passed"), "{stdout}");
+}
