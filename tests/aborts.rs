@@ -102,3 +102,27 @@ fn fiber_that_catches_its_unwind_aborts() {
     drop(fiber);
     unreachable!("drop must abort");
 }
+
+#[test]
+fn copy_stack_guard_page_overflow_is_reported() {
+    use fcontext::copystack::{CopyStack, SharedStack};
+    use std::hint::black_box;
+    if !in_child(
+        "copy_stack_guard_page_overflow_is_reported",
+        "stack overflow in coroutine",
+    ) {
+        return;
+    }
+    fcontext::overflow::install_overflow_handler().unwrap();
+    #[allow(unconditional_recursion)]
+    fn recurse(n: u64) -> u64 {
+        let frame = black_box([n; 64]);
+        recurse(n + 1) + black_box(&frame)[0]
+    }
+    let shared = SharedStack::new(64 * 1024).unwrap();
+    let mut co = Coroutine::with_stack(CopyStack::new(&shared), |_: &Yielder<(), ()>, ()| {
+        black_box(recurse(0));
+    });
+    let _ = co.resume(());
+    unreachable!("the recursion must hit the shared stack's guard page");
+}

@@ -1,6 +1,6 @@
 //! Copy-stack coroutines through the Rust API: `Coroutine` on a `CopyStack`.
 //! Values, ownership changes, exact copy counts, buffer growth and shrink,
-//! panics, forced unwind, the busy-stack rule and guard-page overflow.
+//! panics, forced unwind, the busy-stack rule and the scheduler.
 
 use fcontext::copystack::{CopyStack, SharedStack, SharedStackSet};
 use fcontext::{Coroutine, CoroutineResult, ResumeError, Yielder};
@@ -268,44 +268,8 @@ fn shared_stack_size_errors() {
     assert_eq!(s.top() as usize % 16, 0);
 }
 
-/// Guard-page overflow, in a child process (the parent re-runs this test
-/// binary with an environment variable and checks how the child died).
-#[test]
-fn overflow_hits_the_guard_page_and_is_reported() {
-    const CHILD: &str = "FCONTEXT_COPYSTACK_OVERFLOW_CHILD";
-    if std::env::var_os(CHILD).is_some() {
-        fcontext::overflow::install_overflow_handler().unwrap();
-        #[allow(unconditional_recursion)]
-        fn recurse(n: u64) -> u64 {
-            let frame = black_box([n; 64]);
-            recurse(n + 1) + black_box(&frame)[0]
-        }
-        let shared = SharedStack::new(64 * 1024).unwrap();
-        let mut co = Coroutine::with_stack(CopyStack::new(&shared), |_: &Yielder<(), ()>, ()| {
-            black_box(recurse(0));
-        });
-        let _ = co.resume(());
-        unreachable!("the recursion must hit the guard page");
-    }
-    use std::os::unix::process::ExitStatusExt;
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "overflow_hits_the_guard_page_and_is_reported",
-            "--nocapture",
-        ])
-        .env(CHILD, "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGABRT),
-        "{:?}\n{stderr}",
-        out.status
-    );
-    assert!(stderr.contains("stack overflow in coroutine"), "{stderr}");
-}
+// Guard-page overflow of a shared stack is tested in tests/aborts.rs
+// (`copy_stack_guard_page_overflow_is_reported`, in a child process).
 
 #[test]
 fn scheduler_runs_copy_stack_tasks_in_round_robin_order() {
