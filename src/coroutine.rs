@@ -16,7 +16,7 @@
 //!  ┌──────────────────────┐               ┌──────────────────────────────┐ top
 //!  │ resume(): Exchange   │◄── data ptr ──│ root: Yielder { caller, msg }│
 //!  │  msg: Input/Yield    │               │ body f(&yielder, input)      │
-//!  │  outcome: Pending/.. │               │   ... suspend(y) ... ▼ sp    │
+//!  │  outcome (at the end)│               │   ... suspend(y) ... ▼ sp    │
 //!  └──────────────────────┘               └──────────────────────────────┘ bottom
 //! ```
 //!
@@ -34,7 +34,7 @@ use core::cell::Cell;
 use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
-use core::mem::ManuallyDrop;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::{self, NonNull};
 use std::panic::{self, AssertUnwindSafe};
 
@@ -103,9 +103,13 @@ pub(crate) struct ForcedUnwind;
 
 /// The switch-by-switch message, at the start of an [`Exchange`]; this is
 /// the part a [`Yielder`] (which does not know `R`) reads and writes.
+///
+/// Ownership moves with plain reads and writes: the receiver of a message
+/// `ptr::read`s it and leaves the stale bits behind, the next sender
+/// `ptr::write`s over them. The resumer keeps it in a `ManuallyDrop` and only
+/// takes a `Yield` out, so no value is dropped twice and no switch pays for
+/// clearing the slot.
 pub(crate) enum Message<I, Y> {
-    /// Nothing in flight (taken, or not yet written).
-    Empty,
     /// Resumer → coroutine: the next input.
     Input(I),
     /// Resumer → coroutine: unwind your stack and finish.
@@ -117,8 +121,6 @@ pub(crate) enum Message<I, Y> {
 /// How the body ended, written by the coroutine's root just before its last
 /// switch.
 pub(crate) enum Outcome<R> {
-    /// Still running (or suspended).
-    Pending,
     /// The body returned.
     Returned(R),
     /// The body panicked, or was unwound by a [`ForcedUnwind`].
@@ -126,11 +128,24 @@ pub(crate) enum Outcome<R> {
 }
 
 /// The resumer's half of a switch: lives in `resume`'s stack frame.
-/// `repr(C)` so a pointer to it is also a pointer to its `msg`.
+/// `repr(C)` so a pointer to it is also a pointer to its `msg`. `outcome` is
+/// written only by the root's final switch, so it is initialised exactly
+/// when `msg` does not hold `Yield` after the switch (the resume path then
+/// neither initialises nor drops it).
 #[repr(C)]
 pub(crate) struct Exchange<I, Y, R> {
-    pub(crate) msg: Message<I, Y>,
-    pub(crate) outcome: Outcome<R>,
+    pub(crate) msg: ManuallyDrop<Message<I, Y>>,
+    pub(crate) outcome: MaybeUninit<Outcome<R>>,
+}
+
+impl<I, Y, R> Exchange<I, Y, R> {
+    #[inline(always)]
+    fn new(msg: Message<I, Y>) -> Self {
+        Exchange {
+            msg: ManuallyDrop::new(msg),
+            outcome: MaybeUninit::uninit(),
+        }
+    }
 }
 
 /// The coroutine's handle for suspending itself, passed to its body.
@@ -160,8 +175,8 @@ impl<I, Y> Yielder<I, Y> {
     pub fn suspend(&self, value: Y) -> I {
         let msg = self.msg.get();
         // SAFETY: `msg` points into the frame of the resume in progress,
-        // whose `Message` we emptied when we took the input; the resumer
-        // reads it only after we jump back. `caller` is that resumer's
+        // whose `Message` we took (its bits are stale, nobody drops them);
+        // the resumer reads it only after we jump back. `caller` is that resumer's
         // context, suspended in its jump to us.
         unsafe {
             ptr::write(msg, Message::Yield(value));
@@ -181,10 +196,19 @@ impl<I, Y> Yielder<I, Y> {
         let msg = t.data.cast::<Message<I, Y>>();
         self.msg.set(msg);
         // SAFETY: per the function's contract.
-        match unsafe { ptr::replace(msg, Message::Empty) } {
+        match unsafe { ptr::read(msg) } {
             Message::Input(input) => input,
+            other => Self::arrive_cold(other),
+        }
+    }
+
+    /// Anything but an input: the drop's unwind request.
+    #[cold]
+    #[inline(never)]
+    fn arrive_cold(msg: Message<I, Y>) -> ! {
+        match msg {
             Message::Unwind => panic::resume_unwind(Box::new(ForcedUnwind)),
-            Message::Empty | Message::Yield(_) => unreachable_message(),
+            _ => unreachable_message(),
         }
     }
 }
@@ -243,11 +267,11 @@ where
         Err(payload) => Outcome::Panicked(payload),
     };
     let exchange = yielder.msg.get().cast::<Exchange<I, Y, R>>();
-    // SAFETY: the last resumer's exchange is live; its outcome is `Pending`,
-    // which owns nothing, so overwriting it leaks nothing. After the jump the
-    // resumer owns the outcome and never switches to this context again.
+    // SAFETY: the last resumer's exchange is live and its outcome
+    // uninitialised. After the jump the resumer owns the outcome (it sees no
+    // `Yield` in `msg`) and never switches to this context again.
     unsafe {
-        ptr::write(ptr::addr_of_mut!((*exchange).outcome), outcome);
+        (*exchange).outcome.write(outcome);
         switch::jump(yielder.caller.get(), ptr::null_mut());
     }
     abort_with("fcontext: a finished coroutine was resumed")
@@ -450,21 +474,22 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
         if S::HAS_SWITCH_HOOKS && !self.stack.can_resume() {
             return Err(ResumeError::StackBusy);
         }
-        let mut exchange = Exchange {
-            msg: Message::Input(input),
-            outcome: Outcome::Pending,
-        };
+        let mut exchange = Exchange::new(Message::Input(input));
         // SAFETY: `ctx` is our suspended coroutine (not null: checked), its
         // stack is `self.stack`.
         let t = unsafe { self.switch_in(&mut exchange) };
-        match exchange.msg {
+        match &*exchange.msg {
             Message::Yield(value) => {
+                // SAFETY: the coroutine wrote this value for us; `msg` is
+                // never dropped, so reading it out moves it.
+                let value = unsafe { ptr::read(value) };
                 self.ctx = t.fctx;
                 // SAFETY: right after the switch, as the hook requires.
                 unsafe { self.stack.did_suspend(NonNull::new(t.fctx.cast())) };
                 Ok(CoroutineResult::Yield(value))
             }
-            _ => self.finish(exchange.outcome),
+            // SAFETY: no `Yield`: the root wrote the outcome.
+            _ => self.finish(unsafe { exchange.outcome.assume_init() }),
         }
     }
 
@@ -497,7 +522,6 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
                 self.finished = ResumeError::Panicked;
                 panic::resume_unwind(payload)
             }
-            Outcome::Pending => unreachable_message(),
         }
     }
 
@@ -512,13 +536,10 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
             unsafe { self.stack.did_suspend(None) };
             return;
         }
-        let mut exchange = Exchange {
-            msg: Message::Unwind,
-            outcome: Outcome::Pending,
-        };
+        let mut exchange = Exchange::new(Message::Unwind);
         // SAFETY: called only while `ctx` is a live suspended context.
         unsafe { self.switch_in(&mut exchange) };
-        if let Message::Yield(_) = exchange.msg {
+        if let Message::Yield(_) = &*exchange.msg {
             // The body caught the unwind and suspended again: its frames are
             // alive and may point anywhere, so neither freeing nor keeping
             // the stack is safe.
@@ -530,7 +551,8 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
         self.ctx = ptr::null_mut();
         // SAFETY: right after the final switch.
         unsafe { self.stack.did_suspend(None) };
-        if let Outcome::Panicked(payload) = exchange.outcome {
+        // SAFETY: no `Yield` (we would have aborted): the root wrote it.
+        if let Outcome::Panicked(payload) = unsafe { exchange.outcome.assume_init() } {
             if !payload.is::<ForcedUnwind>() && !std::thread::panicking() {
                 // A destructor on the coroutine's stack panicked.
                 panic::resume_unwind(payload);
