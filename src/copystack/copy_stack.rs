@@ -31,7 +31,16 @@ use core::ptr::NonNull;
 /// coroutine it becomes the owner of the shared stack (the previous owner's
 /// live bytes go to that owner's buffer, this one's come back), after the
 /// switch only its stack pointer is recorded. A copy-stack coroutine is
-/// therefore never [`Send`] (the shared stack belongs to one thread).
+/// never [`Send`] (the shared stack belongs to one thread):
+///
+/// ```compile_fail
+/// use fcontext::copystack::{CopyStack, SharedStack};
+/// use fcontext::{Coroutine, Yielder};
+///
+/// let shared = SharedStack::new(64 * 1024).unwrap();
+/// let mut co = Coroutine::with_stack(CopyStack::new(&shared), |_: &Yielder<(), ()>, ()| {});
+/// std::thread::spawn(move || co.resume(()));
+/// ```
 ///
 /// # Rules
 /// * While another coroutine of the same shared stack runs, this one can
