@@ -178,6 +178,18 @@ pub enum Link {
 /// `link` says; `extra` goes before the library (defines, `-I`, ...).
 /// C sources use `cc`, everything else `c++` (or `$CC` / `$CXX`).
 pub fn compile(dir: &Path, source: &str, output: &str, link: Link, extra: &[&str]) -> PathBuf {
+    compile_with_log(dir, source, output, link, extra).0
+}
+
+/// [`compile`], also returning what the compiler and linker printed on
+/// standard error (warnings).
+pub fn compile_with_log(
+    dir: &Path,
+    source: &str,
+    output: &str,
+    link: Link,
+    extra: &[&str],
+) -> (PathBuf, String) {
     let src = crate_dir().join("programs").join(source);
     let is_c = source.ends_with(".c");
     let compiler = if is_c {
@@ -212,8 +224,8 @@ pub fn compile(dir: &Path, source: &str, output: &str, link: Link, extra: &[&str
                 .arg("-lfcontext");
         }
     }
-    run_ok(&mut cmd);
-    out
+    let log = run_ok(&mut cmd).stderr;
+    (out, String::from_utf8_lossy(&log).into_owned())
 }
 
 /// The `NEEDED` entries of an ELF file (`readelf -d`).

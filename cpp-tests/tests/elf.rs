@@ -154,10 +154,42 @@ fn assembly_object_is_marked_ibt_compatible_with_a_non_executable_stack() {
     assert!(!line.contains(" X"), "{line}");
 }
 
+/// A program built for IBT that uses only the three switch functions pulls
+/// just the assembly object out of `libfcontext.a`, so fcontext does not turn
+/// IBT off for it. The linker names every input lacking the property
+/// (`-z cet-report`); none may be a member of our archive. (The C runtime of
+/// some distributions lacks it too, so the output itself is not checked.)
+#[test]
+fn archive_keeps_ibt_for_programs_using_only_the_switch_functions() {
+    let dir = tools::work_dir("elf-ibt-link");
+    let (prog, log) = tools::compile_with_log(
+        &dir,
+        "switch_only.c",
+        "switch_only",
+        tools::Link::Static,
+        &["-fcf-protection=full", "-Wl,-z,cet-report=warning"],
+    );
+    let ours: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("libfcontext.a(") && l.contains("missing IBT"))
+        .collect();
+    assert!(ours.is_empty(), "archive members without IBT: {ours:#?}");
+    // The report covers our object (it lacks SHSTK on purpose), so it was
+    // really linked and inspected.
+    assert!(
+        log.lines()
+            .any(|l| l.contains("x86_64_sysv_elf_gas") && l.contains("missing SHSTK")),
+        "{log}"
+    );
+    tools::run_ok(&mut Command::new(&prog));
+}
+
 /// rustc does not mark its objects IBT-compatible on stable (only the
 /// unstable -Zcf-protection does), and the linker ANDs the property over all
 /// inputs, so today libfcontext.so carries no IBT property even though the
-/// assembly does. Kept as a record of the gap; run with `--ignored`.
+/// assembly does (and a static program calling the stack helpers pulls in
+/// Rust objects without it). Kept as a record of the gap; run with
+/// `--ignored`.
 #[test]
 #[ignore = "rustc objects carry no IBT property on stable"]
 fn shared_library_is_marked_ibt_compatible() {
