@@ -266,3 +266,19 @@ fn send_coroutine_moves_between_threads() {
     .unwrap();
     assert_eq!(co.resume(3).unwrap(), CoroutineResult::Yield(6));
 }
+
+#[test]
+fn send_and_sync_bounds() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+    send::<Coroutine<u32, String, Vec<u8>>>();
+    send::<Coroutine<u32, u32, u32, FixedStack>>();
+    send::<Coroutine<u32, u32, u32, fcontext::PooledStack>>();
+    send::<fcontext::Generator<u64>>();
+    send_sync::<fcontext::ProtectedStack>();
+    send_sync::<FixedStack>();
+    send_sync::<fcontext::StackPool>();
+    send::<fcontext::PooledStack>();
+    // The non-Send cases are compile_fail doctests on `Coroutine` and
+    // `Fiber` (a test cannot assert that something does not compile).
+}

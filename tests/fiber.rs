@@ -192,3 +192,25 @@ fn resume_with_panic_is_raised_in_the_target() {
     assert_eq!(*seen.borrow(), "g failed");
     assert_eq!(drops.get(), 1, "b's stack was unwound");
 }
+
+#[test]
+fn resume_with_on_a_fiber_that_never_ran() {
+    // The closure runs before the entry closure starts; what it returns is
+    // the fiber the entry closure receives.
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let o = order.clone();
+    let pool = fcontext::StackPool::new(64 * 1024, 1).unwrap();
+    let fiber = Fiber::with_stack(pool.get().unwrap(), move |main| {
+        o.borrow_mut().push("entry");
+        main
+    });
+    let o = order.clone();
+    let back = fiber.resume_with(move |main| {
+        o.borrow_mut().push("on top");
+        main
+    });
+    assert!(back.is_none());
+    assert_eq!(*order.borrow(), ["on top", "entry"]);
+    // The fiber's stack went back to the pool when the fiber ended.
+    assert_eq!(pool.cached(), 1);
+}

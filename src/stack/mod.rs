@@ -200,15 +200,14 @@ pub(crate) fn check_size(requested: usize) -> Result<(), StackError> {
     Ok(())
 }
 
-// Stacks are plain memory handles; a context running on one is what may hold
-// thread-bound state, and that is accounted for by `Coroutine`'s own `Send`
-// rules, not here.
 /// A stack wrapper that is deliberately not [`Send`].
 ///
 /// [`Coroutine::new_local`](crate::Coroutine::new_local) wraps the stack of a
 /// coroutine whose closure is not `Send` in this type, so the coroutine's
 /// type records that it must stay on its thread (see the crate docs on
-/// threads).
+/// threads). The stack types themselves are `Send`: they are plain memory
+/// handles, and whether what runs on them may migrate is the coroutine's
+/// question, answered through this wrapper.
 #[derive(Debug)]
 pub struct Local<S> {
     stack: S,
