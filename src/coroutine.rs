@@ -1,9 +1,9 @@
 //! Asymmetric coroutines: [`Coroutine`], [`Yielder`], [`CoroutineResult`].
 //!
 //! # How a switch works
-//! A resume and the matching suspend exchange values through one
-//! [`Exchange`] that lives in the *resumer's* stack frame; the pointer to it
-//! is the `data` of the jump. The resumer writes `Input(i)` and jumps; the
+//! A resume and the matching suspend exchange values through one exchange
+//! record (`Exchange`) that lives in the *resumer's* stack frame; the pointer
+//! to it is the `data` of the jump. The resumer writes `Input(i)` and jumps; the
 //! coroutine takes the input, and when it suspends it writes `Yield(y)` into
 //! the same exchange and jumps back; the resumer reads `Yield(y)`. When the
 //! body returns or panics, the coroutine's root writes the outcome into the

@@ -9,8 +9,9 @@
 //! # Protocol
 //! A switch between fibers is a bare `jump_fcontext` with null data. Non-null
 //! data marks the exceptional arrivals, all on cold paths:
-//! * [`UNWIND`]: "unwind your stack" — sent by dropping a `Fiber`, via
-//!   `ontop_fcontext` so the request is raised on the target's stack;
+//! * the address of a private marker: "unwind your stack", sent by dropping
+//!   a `Fiber`, via `ontop_fcontext` so the request is raised on the target's
+//!   stack;
 //! * anything else: a boxed panic payload from a
 //!   [`resume_with`](Fiber::resume_with) closure, re-raised on arrival.
 //!
