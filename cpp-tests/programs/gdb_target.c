@@ -12,7 +12,11 @@
 #include <stdlib.h>
 
 /* Keeps calls from being inlined or turned into tail jumps at any -O. */
+#if defined(__clang__)
+#define KEEP __attribute__((noinline, disable_tail_calls))
+#else
 #define KEEP __attribute__((noinline, noclone, optimize("no-optimize-sibling-calls")))
+#endif
 
 volatile int sink;
 
