@@ -1,0 +1,213 @@
+/*
+ * fcontext for riscv64, LP64D psABI (integer + double-precision FP
+ * registers), ELF, GNU as.
+ *
+ * Frame of a suspended context; fctx is its lowest address and the saved SP.
+ * Layout identical to Boost.Context 1.74 (ABI.md section 14).
+ *
+ *   offset | size  | saved item               | make_fcontext writes
+ *   -------+-------+--------------------------+---------------------
+ *     0x00 | 12x8  | fs0 .. fs11 (fsd)        | -
+ *     0x60 | 12x8  | s0 .. s11 (s0 = fp)      | -
+ *     0xC0 |    8  | ra                       | address of finish
+ *     0xC8 |    8  | resume address (pc)      | entry function
+ *
+ * fctx of a fresh context = (sp & ~15) - 0xD0; the entry function starts with
+ * sp = fctx + 0xD0 (16-byte aligned, as the psABI requires), a0:a1 =
+ * transfer_t {jumper's fctx, data}, ra = finish. transfer_t (two pointers)
+ * is returned in a0:a1.
+ *
+ * Not saved: fcsr (rounding mode and exception flags). The RISC-V psABI
+ * gives fcsr thread storage duration (C11 <fenv.h> semantics): it is state
+ * of the thread, not a callee-saved register, so a switch leaves it alone,
+ * exactly like Boost. gp and tp are never touched (global and thread
+ * pointer, constant for the thread).
+ */
+
+    .option pic
+    .text
+
+/* fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t)) */
+    .globl  make_fcontext
+    .type   make_fcontext, @function
+    .p2align 2
+make_fcontext:
+    .cfi_startproc
+    andi    a0, a0, -16             /* psABI: sp is 16-byte aligned */
+    addi    a0, a0, -0xd0           /* room for one frame below the top */
+    sd      a2, 0xc8(a0)            /* first resume enters fn */
+    lla     a4, fcontext_finish     /* pc-relative: no GOT needed */
+    sd      a4, 0xc0(a0)            /* fn returns into finish */
+    ret                             /* a0 = fctx */
+    .cfi_endproc
+    .size   make_fcontext, .-make_fcontext
+
+/*
+ * The entry function returned. One unwind procedure whose return address is
+ * undefined, so unwinders stop at the context's entry; the leading nop puts
+ * finish-1 (where unwinders look up a return address) inside it.
+ */
+    .type   fcontext_finish_proc, @function
+    .p2align 2
+fcontext_finish_proc:
+    .cfi_startproc
+    .cfi_undefined ra
+    nop                             /* finish-1 belongs to this FDE */
+fcontext_finish:
+    li      a0, 0                   /* exit status 0 */
+    tail    _exit                   /* _exit: the context owns no atexit duty */
+    .cfi_endproc
+    .size   fcontext_finish_proc, .-fcontext_finish_proc
+
+/* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
+    .globl  jump_fcontext
+    .type   jump_fcontext, @function
+    .p2align 2
+jump_fcontext:
+    .cfi_startproc
+    addi    sp, sp, -0xd0           /* our frame on our own stack */
+    .cfi_def_cfa_offset 0xd0
+    fsd     fs0,  0x00(sp)          /* LP64D: fs0-fs11 are callee-saved */
+    fsd     fs1,  0x08(sp)
+    fsd     fs2,  0x10(sp)
+    fsd     fs3,  0x18(sp)
+    fsd     fs4,  0x20(sp)
+    fsd     fs5,  0x28(sp)
+    fsd     fs6,  0x30(sp)
+    fsd     fs7,  0x38(sp)
+    fsd     fs8,  0x40(sp)
+    fsd     fs9,  0x48(sp)
+    fsd     fs10, 0x50(sp)
+    fsd     fs11, 0x58(sp)
+    sd      s0,  0x60(sp)           /* callee-saved integer registers */
+    sd      s1,  0x68(sp)
+    sd      s2,  0x70(sp)
+    sd      s3,  0x78(sp)
+    sd      s4,  0x80(sp)
+    sd      s5,  0x88(sp)
+    sd      s6,  0x90(sp)
+    sd      s7,  0x98(sp)
+    sd      s8,  0xa0(sp)
+    sd      s9,  0xa8(sp)
+    sd      s10, 0xb0(sp)
+    sd      s11, 0xb8(sp)
+    sd      ra,  0xc0(sp)           /* our return address ... */
+    sd      ra,  0xc8(sp)           /* ... is also where we resume */
+    .cfi_offset ra, -0x10
+    mv      a2, sp                  /* our frame is the fctx the target receives */
+    mv      sp, a0                  /* switch to the target's frame */
+    fld     fs0,  0x00(sp)
+    fld     fs1,  0x08(sp)
+    fld     fs2,  0x10(sp)
+    fld     fs3,  0x18(sp)
+    fld     fs4,  0x20(sp)
+    fld     fs5,  0x28(sp)
+    fld     fs6,  0x30(sp)
+    fld     fs7,  0x38(sp)
+    fld     fs8,  0x40(sp)
+    fld     fs9,  0x48(sp)
+    fld     fs10, 0x50(sp)
+    fld     fs11, 0x58(sp)
+    ld      s0,  0x60(sp)
+    ld      s1,  0x68(sp)
+    ld      s2,  0x70(sp)
+    ld      s3,  0x78(sp)
+    ld      s4,  0x80(sp)
+    ld      s5,  0x88(sp)
+    ld      s6,  0x90(sp)
+    ld      s7,  0x98(sp)
+    ld      s8,  0xa0(sp)
+    ld      s9,  0xa8(sp)
+    ld      s10, 0xb0(sp)
+    ld      s11, 0xb8(sp)
+    ld      ra,  0xc0(sp)           /* fresh: finish */
+    ld      a3,  0xc8(sp)           /* where the target continues (fresh: fn) */
+    addi    sp, sp, 0xd0            /* target's sp as after its pending call */
+    .cfi_def_cfa_offset 0
+    mv      a0, a2                  /* transfer_t.fctx; a1 still holds vp */
+    jr      a3
+    .cfi_endproc
+    .size   jump_fcontext, .-jump_fcontext
+
+/* transfer_t ontop_fcontext(fcontext_t const to, void *vp, transfer_t (*fn)(transfer_t)) */
+    .globl  ontop_fcontext
+    .type   ontop_fcontext, @function
+    .p2align 2
+ontop_fcontext:
+    .cfi_startproc
+    addi    sp, sp, -0xd0           /* same frame as jump, so either resumes it */
+    .cfi_def_cfa_offset 0xd0
+    fsd     fs0,  0x00(sp)
+    fsd     fs1,  0x08(sp)
+    fsd     fs2,  0x10(sp)
+    fsd     fs3,  0x18(sp)
+    fsd     fs4,  0x20(sp)
+    fsd     fs5,  0x28(sp)
+    fsd     fs6,  0x30(sp)
+    fsd     fs7,  0x38(sp)
+    fsd     fs8,  0x40(sp)
+    fsd     fs9,  0x48(sp)
+    fsd     fs10, 0x50(sp)
+    fsd     fs11, 0x58(sp)
+    sd      s0,  0x60(sp)
+    sd      s1,  0x68(sp)
+    sd      s2,  0x70(sp)
+    sd      s3,  0x78(sp)
+    sd      s4,  0x80(sp)
+    sd      s5,  0x88(sp)
+    sd      s6,  0x90(sp)
+    sd      s7,  0x98(sp)
+    sd      s8,  0xa0(sp)
+    sd      s9,  0xa8(sp)
+    sd      s10, 0xb0(sp)
+    sd      s11, 0xb8(sp)
+    sd      ra,  0xc0(sp)
+    sd      ra,  0xc8(sp)
+    .cfi_offset ra, -0x10
+    mv      a3, sp                  /* our fctx, handed to fn */
+    mv      sp, a0                  /* switch to the target's frame */
+    fld     fs0,  0x00(sp)
+    fld     fs1,  0x08(sp)
+    fld     fs2,  0x10(sp)
+    fld     fs3,  0x18(sp)
+    fld     fs4,  0x20(sp)
+    fld     fs5,  0x28(sp)
+    fld     fs6,  0x30(sp)
+    fld     fs7,  0x38(sp)
+    fld     fs8,  0x40(sp)
+    fld     fs9,  0x48(sp)
+    fld     fs10, 0x50(sp)
+    fld     fs11, 0x58(sp)
+    ld      s0,  0x60(sp)
+    ld      s1,  0x68(sp)
+    ld      s2,  0x70(sp)
+    ld      s3,  0x78(sp)
+    ld      s4,  0x80(sp)
+    ld      s5,  0x88(sp)
+    ld      s6,  0x90(sp)
+    ld      s7,  0x98(sp)
+    ld      s8,  0xa0(sp)
+    ld      s9,  0xa8(sp)
+    ld      s10, 0xb0(sp)
+    ld      s11, 0xb8(sp)
+    ld      ra,  0xc0(sp)           /* fn returns into the target's pending call */
+    addi    sp, sp, 0xd0            /* pc slot unused: ra already resumes the target */
+    .cfi_def_cfa_offset 0
+    mv      a0, a3                  /* fn's argument {our fctx, vp} in a0:a1 */
+    jr      a2                      /* fn's a0:a1 result is the pending call's */
+    .cfi_endproc
+    .size   ontop_fcontext, .-ontop_fcontext
+
+/* Boost >= 1.87 declares the three functions as C++ names in boost::context::detail. */
+    .globl  _ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE
+    .type   _ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE, @function
+    .set    _ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE, make_fcontext
+    .globl  _ZN5boost7context6detail13jump_fcontextEPvS2_
+    .type   _ZN5boost7context6detail13jump_fcontextEPvS2_, @function
+    .set    _ZN5boost7context6detail13jump_fcontextEPvS2_, jump_fcontext
+    .globl  _ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E
+    .type   _ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E, @function
+    .set    _ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E, ontop_fcontext
+
+/* The context switch needs no executable stack. */
+    .section .note.GNU-stack, "", @progbits
