@@ -5,6 +5,7 @@
 //! `main(args) -> util::Result` entry point and one line in [`COMMANDS`].
 #![deny(missing_docs)]
 
+mod bench;
 mod install;
 mod matrix;
 mod test;
@@ -22,6 +23,11 @@ struct Command {
 
 /// The dispatch table. Adding a command: a `mod` line above and a row here.
 const COMMANDS: &[Command] = &[
+    Command {
+        name: "bench",
+        about: "all benchmarks against Boost and the peer crates; writes docs/BENCHMARKS.md",
+        run: bench::main,
+    },
     Command {
         name: "install",
         about: "build release, install into a prefix, build and run the C++ example against it",
