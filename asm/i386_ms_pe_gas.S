@@ -87,34 +87,36 @@ fcontext_finish:
     call    __exit                  /* _exit, not exit: the context owns no atexit duty */
     hlt                             /* _exit does not return */
 
-/* transfer_t jump_fcontext(fcontext_t const to, void *vp)
-   stack at entry: return address, to, vp */
-    .p2align 4
-    .globl  _jump_fcontext
-    .def    _jump_fcontext; .scl 2; .type 32; .endef
-_jump_fcontext:
+/*
+ * Saves the caller's callee-saved state as a frame below the return address
+ * (layout in the table above); esp is then the caller's fctx, edx the TIB.
+ */
+.macro SAVE_CONTEXT
     leal    -0x2c(%esp), %esp       /* frame below the return address */
 #ifndef FCONTEXT_NO_FPU_CONTROL
     stmxcsr (%esp)                  /* MXCSR control bits are callee-saved */
     fnstcw  0x4(%esp)               /* so is the x87 control word */
 #endif
     movl    %fs:0x18, %edx          /* the TIB (NT_TIB.Self) */
-    movl    0x00(%edx), %eax
-    movl    %eax, 0x18(%esp)        /* ExceptionList */
-    movl    0x04(%edx), %eax
-    movl    %eax, 0x14(%esp)        /* StackBase */
-    movl    0x08(%edx), %eax
-    movl    %eax, 0x10(%esp)        /* StackLimit */
-    movl    0xe0c(%edx), %eax
-    movl    %eax, 0x0c(%esp)        /* DeallocationStack */
-    movl    0x10(%edx), %eax
-    movl    %eax, 0x08(%esp)        /* FiberData */
+    movl    0x00(%edx), %ecx
+    movl    %ecx, 0x18(%esp)        /* ExceptionList */
+    movl    0x04(%edx), %ecx
+    movl    %ecx, 0x14(%esp)        /* StackBase */
+    movl    0x08(%edx), %ecx
+    movl    %ecx, 0x10(%esp)        /* StackLimit */
+    movl    0xe0c(%edx), %ecx
+    movl    %ecx, 0x0c(%esp)        /* DeallocationStack */
+    movl    0x10(%edx), %ecx
+    movl    %ecx, 0x08(%esp)        /* FiberData */
     movl    %edi, 0x1c(%esp)
     movl    %esi, 0x20(%esp)
     movl    %ebx, 0x24(%esp)
     movl    %ebp, 0x28(%esp)
-    movl    %esp, %eax              /* our frame is the fctx handed to the target */
-    movl    0x30(%esp), %esp        /* switch to the target's frame */
+.endm
+
+/* Loads the frame at esp (the target's) into the registers and the TIB
+   (edx); ecx is scratch, eax is left alone. */
+.macro RESTORE_CONTEXT
 #ifndef FCONTEXT_NO_FPU_CONTROL
     ldmxcsr (%esp)
     fldcw   0x4(%esp)
@@ -133,6 +135,18 @@ _jump_fcontext:
     movl    0x20(%esp), %esi
     movl    0x24(%esp), %ebx
     movl    0x28(%esp), %ebp
+.endm
+
+/* transfer_t jump_fcontext(fcontext_t const to, void *vp)
+   stack at entry: return address, to, vp */
+    .p2align 4
+    .globl  _jump_fcontext
+    .def    _jump_fcontext; .scl 2; .type 32; .endef
+_jump_fcontext:
+    SAVE_CONTEXT
+    movl    %esp, %eax              /* our frame is the fctx handed to the target */
+    movl    0x30(%esp), %esp        /* switch to the target's frame */
+    RESTORE_CONTEXT
     movl    0x2c(%esp), %ecx        /* the target's resume address */
     movl    0x34(%eax), %edx        /* vp, from our own argument slot */
     leal    0x30(%esp), %esp        /* drop frame and return address */
@@ -144,52 +158,16 @@ _jump_fcontext:
     .globl  _ontop_fcontext
     .def    _ontop_fcontext; .scl 2; .type 32; .endef
 _ontop_fcontext:
-    leal    -0x2c(%esp), %esp
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    stmxcsr (%esp)
-    fnstcw  0x4(%esp)
-#endif
-    movl    %fs:0x18, %edx
-    movl    0x00(%edx), %eax
-    movl    %eax, 0x18(%esp)
-    movl    0x04(%edx), %eax
-    movl    %eax, 0x14(%esp)
-    movl    0x08(%edx), %eax
-    movl    %eax, 0x10(%esp)
-    movl    0xe0c(%edx), %eax
-    movl    %eax, 0x0c(%esp)
-    movl    0x10(%edx), %eax
-    movl    %eax, 0x08(%esp)
-    movl    %edi, 0x1c(%esp)
-    movl    %esi, 0x20(%esp)
-    movl    %ebx, 0x24(%esp)
-    movl    %ebp, 0x28(%esp)
+    SAVE_CONTEXT
     movl    %esp, %eax              /* our frame is the fctx handed to fn */
     movl    0x30(%esp), %esp        /* switch to the target's frame */
     movl    %eax, 0x30(%esp)        /* fn's argument {our fctx, vp} goes into the */
     movl    0x34(%eax), %ecx        /* target's own (now dead) argument slots */
     movl    %ecx, 0x34(%esp)
-    movl    0x38(%eax), %ecx        /* fn, kept in a register nothing restores */
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr (%esp)
-    fldcw   0x4(%esp)
-#endif
-    movl    0x18(%esp), %eax        /* the target's stack and SEH chain */
-    movl    %eax, 0x00(%edx)
-    movl    0x14(%esp), %eax
-    movl    %eax, 0x04(%edx)
-    movl    0x10(%esp), %eax
-    movl    %eax, 0x08(%edx)
-    movl    0x0c(%esp), %eax
-    movl    %eax, 0xe0c(%edx)
-    movl    0x08(%esp), %eax
-    movl    %eax, 0x10(%edx)
-    movl    0x1c(%esp), %edi
-    movl    0x20(%esp), %esi
-    movl    0x24(%esp), %ebx
-    movl    0x28(%esp), %ebp
+    movl    0x38(%eax), %eax        /* fn, kept in a register nothing restores */
+    RESTORE_CONTEXT
     leal    0x2c(%esp), %esp        /* resume address stays: fn's return address */
-    jmp     *%ecx                   /* fn returns eax:edx into the target's pending call */
+    jmp     *%eax                   /* fn returns eax:edx into the target's pending call */
 
 /* Boost >= 1.87 C++ names (MinGW-w64 i686: size_t is unsigned int, `j`; COFF
    adds the leading underscore). */

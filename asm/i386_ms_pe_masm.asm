@@ -42,6 +42,55 @@
 .model flat
 EXTERN  __exit:PROC
 
+; Saves the caller's callee-saved state as a frame below the return address
+; (layout in the table above); esp is then the caller's fctx, edx the TIB.
+SAVE_CONTEXT MACRO
+    lea     esp, [esp-2ch]              ; frame below the return address
+IFNDEF FCONTEXT_NO_FPU_CONTROL
+    stmxcsr DWORD PTR [esp]             ; MXCSR control bits are callee-saved
+    fnstcw  WORD PTR [esp+4]            ; so is the x87 control word
+ENDIF
+    mov     edx, fs:[18h]               ; the TIB (NT_TIB.Self)
+    mov     ecx, [edx]
+    mov     [esp+18h], ecx              ; ExceptionList
+    mov     ecx, [edx+04h]
+    mov     [esp+14h], ecx              ; StackBase
+    mov     ecx, [edx+08h]
+    mov     [esp+10h], ecx              ; StackLimit
+    mov     ecx, [edx+0e0ch]
+    mov     [esp+0ch], ecx              ; DeallocationStack
+    mov     ecx, [edx+10h]
+    mov     [esp+08h], ecx              ; FiberData
+    mov     [esp+1ch], edi
+    mov     [esp+20h], esi
+    mov     [esp+24h], ebx
+    mov     [esp+28h], ebp
+ENDM
+
+; Loads the frame at esp (the target's) into the registers and the TIB (edx);
+; ecx is scratch, eax is left alone.
+RESTORE_CONTEXT MACRO
+IFNDEF FCONTEXT_NO_FPU_CONTROL
+    ldmxcsr DWORD PTR [esp]
+    fldcw   WORD PTR [esp+4]
+ENDIF
+    mov     ecx, [esp+18h]              ; the target's stack and SEH chain become the thread's
+    mov     [edx], ecx
+    mov     ecx, [esp+14h]
+    mov     [edx+04h], ecx
+    mov     ecx, [esp+10h]
+    mov     [edx+08h], ecx
+    mov     ecx, [esp+0ch]
+    mov     [edx+0e0ch], ecx
+    mov     ecx, [esp+08h]
+    mov     [edx+10h], ecx
+    mov     edi, [esp+1ch]
+    mov     esi, [esp+20h]
+    mov     ebx, [esp+24h]
+    mov     ebp, [esp+28h]
+ENDM
+
+
 .code
 IFNDEF FCONTEXT_LLVM_ML
 ASSUME  fs:NOTHING                      ; ml: allow fs: (the TIB); llvm-ml lacks ASSUME
@@ -97,46 +146,10 @@ _make_fcontext ENDP
 ; transfer_t jump_fcontext(fcontext_t const to, void *vp)
 ; stack at entry: return address, to, vp
 _jump_fcontext PROC
-    lea     esp, [esp-2ch]              ; frame below the return address
-IFNDEF FCONTEXT_NO_FPU_CONTROL
-    stmxcsr DWORD PTR [esp]             ; MXCSR control bits are callee-saved
-    fnstcw  WORD PTR [esp+4]            ; so is the x87 control word
-ENDIF
-    mov     edx, fs:[18h]               ; the TIB (NT_TIB.Self)
-    mov     eax, [edx]
-    mov     [esp+18h], eax              ; ExceptionList
-    mov     eax, [edx+04h]
-    mov     [esp+14h], eax              ; StackBase
-    mov     eax, [edx+08h]
-    mov     [esp+10h], eax              ; StackLimit
-    mov     eax, [edx+0e0ch]
-    mov     [esp+0ch], eax              ; DeallocationStack
-    mov     eax, [edx+10h]
-    mov     [esp+08h], eax              ; FiberData
-    mov     [esp+1ch], edi
-    mov     [esp+20h], esi
-    mov     [esp+24h], ebx
-    mov     [esp+28h], ebp
+    SAVE_CONTEXT
     mov     eax, esp                    ; our frame is the fctx handed to the target
     mov     esp, [esp+30h]              ; switch to the target's frame
-IFNDEF FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr DWORD PTR [esp]
-    fldcw   WORD PTR [esp+4]
-ENDIF
-    mov     ecx, [esp+18h]              ; the target's stack and SEH chain become the thread's
-    mov     [edx], ecx
-    mov     ecx, [esp+14h]
-    mov     [edx+04h], ecx
-    mov     ecx, [esp+10h]
-    mov     [edx+08h], ecx
-    mov     ecx, [esp+0ch]
-    mov     [edx+0e0ch], ecx
-    mov     ecx, [esp+08h]
-    mov     [edx+10h], ecx
-    mov     edi, [esp+1ch]
-    mov     esi, [esp+20h]
-    mov     ebx, [esp+24h]
-    mov     ebp, [esp+28h]
+    RESTORE_CONTEXT
     mov     ecx, [esp+2ch]              ; the target's resume address
     mov     edx, [eax+34h]              ; vp, from our own argument slot
     lea     esp, [esp+30h]              ; drop frame and return address
@@ -146,52 +159,16 @@ _jump_fcontext ENDP
 ; transfer_t ontop_fcontext(fcontext_t const to, void *vp, transfer_t (*fn)(transfer_t))
 ; stack at entry: return address, to, vp, fn
 _ontop_fcontext PROC
-    lea     esp, [esp-2ch]
-IFNDEF FCONTEXT_NO_FPU_CONTROL
-    stmxcsr DWORD PTR [esp]
-    fnstcw  WORD PTR [esp+4]
-ENDIF
-    mov     edx, fs:[18h]
-    mov     eax, [edx]
-    mov     [esp+18h], eax
-    mov     eax, [edx+04h]
-    mov     [esp+14h], eax
-    mov     eax, [edx+08h]
-    mov     [esp+10h], eax
-    mov     eax, [edx+0e0ch]
-    mov     [esp+0ch], eax
-    mov     eax, [edx+10h]
-    mov     [esp+08h], eax
-    mov     [esp+1ch], edi
-    mov     [esp+20h], esi
-    mov     [esp+24h], ebx
-    mov     [esp+28h], ebp
+    SAVE_CONTEXT
     mov     eax, esp                    ; our frame is the fctx handed to fn
     mov     esp, [esp+30h]              ; switch to the target's frame
     mov     [esp+30h], eax              ; fn's argument {our fctx, vp} goes into the
     mov     ecx, [eax+34h]              ; target's own (now dead) argument slots
     mov     [esp+34h], ecx
-    mov     ecx, [eax+38h]              ; fn, kept in a register nothing restores
-IFNDEF FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr DWORD PTR [esp]
-    fldcw   WORD PTR [esp+4]
-ENDIF
-    mov     eax, [esp+18h]              ; the target's stack and SEH chain
-    mov     [edx], eax
-    mov     eax, [esp+14h]
-    mov     [edx+04h], eax
-    mov     eax, [esp+10h]
-    mov     [edx+08h], eax
-    mov     eax, [esp+0ch]
-    mov     [edx+0e0ch], eax
-    mov     eax, [esp+08h]
-    mov     [edx+10h], eax
-    mov     edi, [esp+1ch]
-    mov     esi, [esp+20h]
-    mov     ebx, [esp+24h]
-    mov     ebp, [esp+28h]
+    mov     eax, [eax+38h]              ; fn, kept in a register nothing restores
+    RESTORE_CONTEXT
     lea     esp, [esp+2ch]              ; resume address stays: fn's return address
-    jmp     ecx                         ; fn returns eax:edx into the target's pending call
+    jmp     eax                         ; fn returns eax:edx into the target's pending call
 _ontop_fcontext ENDP
 
 END

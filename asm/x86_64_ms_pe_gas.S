@@ -87,14 +87,11 @@ fcontext_finish:
     hlt                             /* _exit does not return */
     .seh_endproc
 
-/* transfer_t jump_fcontext(fcontext_t const to, void *vp)
-   rcx = result buffer, rdx = to, r8 = vp */
-    .p2align 4
-    .globl  jump_fcontext
-    .def    jump_fcontext; .scl 2; .type 32; .endef
-    .seh_proc jump_fcontext
-jump_fcontext:
-    .seh_endprologue
+/*
+ * Saves the caller's nonvolatile state as a frame below the return address
+ * (layout in the table above); rsp is then the caller's fctx and r10 the TEB.
+ */
+.macro SAVE_CONTEXT
     leaq    -0x118(%rsp), %rsp      /* frame below the return address; 16-aligned */
     movaps  %xmm6, 0x00(%rsp)       /* xmm6-xmm15 are callee-saved on Win64 */
     movaps  %xmm7, 0x10(%rsp)
@@ -128,8 +125,13 @@ jump_fcontext:
     movq    %rbx, 0x100(%rsp)
     movq    %rbp, 0x108(%rsp)
     movq    %rcx, 0x110(%rsp)       /* where our own pending call's result goes */
-    movq    %rsp, %r9               /* our frame is the fctx handed to the target */
-    movq    %rdx, %rsp              /* switch to the target's frame */
+.endm
+
+/*
+ * Loads the frame at rsp (the target's) into the registers and the TEB
+ * (r10); rax = the target's result buffer; rcx, rdx, r8, r9, r11 are left alone.
+ */
+.macro RESTORE_CONTEXT
     movaps  0x00(%rsp), %xmm6
     movaps  0x10(%rsp), %xmm7
     movaps  0x20(%rsp), %xmm8
@@ -161,6 +163,20 @@ jump_fcontext:
     movq    0x100(%rsp), %rbx
     movq    0x108(%rsp), %rbp
     movq    0x110(%rsp), %rax       /* the target's result buffer */
+.endm
+
+/* transfer_t jump_fcontext(fcontext_t const to, void *vp)
+   rcx = result buffer, rdx = to, r8 = vp */
+    .p2align 4
+    .globl  jump_fcontext
+    .def    jump_fcontext; .scl 2; .type 32; .endef
+    .seh_proc jump_fcontext
+jump_fcontext:
+    .seh_endprologue
+    SAVE_CONTEXT
+    movq    %rsp, %r9               /* our frame is the fctx handed to the target */
+    movq    %rdx, %rsp              /* switch to the target's frame */
+    RESTORE_CONTEXT
     movq    0x118(%rsp), %r10       /* the target's resume address */
     leaq    0x120(%rsp), %rsp       /* drop frame and return address */
     movq    %r9, 0x0(%rax)          /* its pending call returns {our fctx, vp} */
@@ -177,72 +193,10 @@ jump_fcontext:
     .seh_proc ontop_fcontext
 ontop_fcontext:
     .seh_endprologue
-    leaq    -0x118(%rsp), %rsp
-    movaps  %xmm6, 0x00(%rsp)
-    movaps  %xmm7, 0x10(%rsp)
-    movaps  %xmm8, 0x20(%rsp)
-    movaps  %xmm9, 0x30(%rsp)
-    movaps  %xmm10, 0x40(%rsp)
-    movaps  %xmm11, 0x50(%rsp)
-    movaps  %xmm12, 0x60(%rsp)
-    movaps  %xmm13, 0x70(%rsp)
-    movaps  %xmm14, 0x80(%rsp)
-    movaps  %xmm15, 0x90(%rsp)
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    stmxcsr 0xa0(%rsp)
-    fnstcw  0xa4(%rsp)
-#endif
-    movq    %gs:0x30, %r10
-    movq    0x20(%r10), %rax
-    movq    %rax, 0xb0(%rsp)
-    movq    0x1478(%r10), %rax
-    movq    %rax, 0xb8(%rsp)
-    movq    0x10(%r10), %rax
-    movq    %rax, 0xc0(%rsp)
-    movq    0x08(%r10), %rax
-    movq    %rax, 0xc8(%rsp)
-    movq    %r12, 0xd0(%rsp)
-    movq    %r13, 0xd8(%rsp)
-    movq    %r14, 0xe0(%rsp)
-    movq    %r15, 0xe8(%rsp)
-    movq    %rdi, 0xf0(%rsp)
-    movq    %rsi, 0xf8(%rsp)
-    movq    %rbx, 0x100(%rsp)
-    movq    %rbp, 0x108(%rsp)
-    movq    %rcx, 0x110(%rsp)
+    SAVE_CONTEXT
     movq    %rsp, %r11              /* our frame is the fctx handed to fn */
     movq    %rdx, %rsp              /* switch to the target's frame */
-    movaps  0x00(%rsp), %xmm6
-    movaps  0x10(%rsp), %xmm7
-    movaps  0x20(%rsp), %xmm8
-    movaps  0x30(%rsp), %xmm9
-    movaps  0x40(%rsp), %xmm10
-    movaps  0x50(%rsp), %xmm11
-    movaps  0x60(%rsp), %xmm12
-    movaps  0x70(%rsp), %xmm13
-    movaps  0x80(%rsp), %xmm14
-    movaps  0x90(%rsp), %xmm15
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr 0xa0(%rsp)
-    fldcw   0xa4(%rsp)
-#endif
-    movq    0xb0(%rsp), %rax
-    movq    %rax, 0x20(%r10)
-    movq    0xb8(%rsp), %rax
-    movq    %rax, 0x1478(%r10)
-    movq    0xc0(%rsp), %rax
-    movq    %rax, 0x10(%r10)
-    movq    0xc8(%rsp), %rax
-    movq    %rax, 0x08(%r10)
-    movq    0xd0(%rsp), %r12
-    movq    0xd8(%rsp), %r13
-    movq    0xe0(%rsp), %r14
-    movq    0xe8(%rsp), %r15
-    movq    0xf0(%rsp), %rdi
-    movq    0xf8(%rsp), %rsi
-    movq    0x100(%rsp), %rbx
-    movq    0x108(%rsp), %rbp
-    movq    0x110(%rsp), %rax       /* the target's result buffer */
+    RESTORE_CONTEXT
     leaq    0x118(%rsp), %rsp       /* resume address stays: fn's return address */
     movq    %r11, 0x0(%rax)         /* fn's argument {our fctx, vp}, in the same buffer */
     movq    %r8, 0x8(%rax)

@@ -45,6 +45,80 @@
 
 EXTERN  _exit:PROC
 
+; Saves the caller's nonvolatile state as a frame below the return address
+; (layout in the table above); rsp is then the caller's fctx and r10 the TEB.
+SAVE_CONTEXT MACRO
+    lea     rsp, [rsp-118h]             ; frame below the return address; 16-aligned
+    movaps  XMMWORD PTR [rsp+00h], xmm6 ; xmm6-xmm15 are callee-saved on Win64
+    movaps  XMMWORD PTR [rsp+10h], xmm7
+    movaps  XMMWORD PTR [rsp+20h], xmm8
+    movaps  XMMWORD PTR [rsp+30h], xmm9
+    movaps  XMMWORD PTR [rsp+40h], xmm10
+    movaps  XMMWORD PTR [rsp+50h], xmm11
+    movaps  XMMWORD PTR [rsp+60h], xmm12
+    movaps  XMMWORD PTR [rsp+70h], xmm13
+    movaps  XMMWORD PTR [rsp+80h], xmm14
+    movaps  XMMWORD PTR [rsp+90h], xmm15
+IFNDEF FCONTEXT_NO_FPU_CONTROL
+    stmxcsr DWORD PTR [rsp+0a0h]        ; MXCSR control bits are nonvolatile
+    fnstcw  WORD PTR [rsp+0a4h]         ; so is the x87 control word
+ENDIF
+    mov     r10, gs:[30h]               ; the TEB (NT_TIB.Self)
+    mov     rax, [r10+20h]
+    mov     [rsp+0b0h], rax             ; FiberData
+    mov     rax, [r10+1478h]
+    mov     [rsp+0b8h], rax             ; DeallocationStack
+    mov     rax, [r10+10h]
+    mov     [rsp+0c0h], rax             ; StackLimit
+    mov     rax, [r10+08h]
+    mov     [rsp+0c8h], rax             ; StackBase
+    mov     [rsp+0d0h], r12
+    mov     [rsp+0d8h], r13
+    mov     [rsp+0e0h], r14
+    mov     [rsp+0e8h], r15
+    mov     [rsp+0f0h], rdi
+    mov     [rsp+0f8h], rsi
+    mov     [rsp+100h], rbx
+    mov     [rsp+108h], rbp
+    mov     [rsp+110h], rcx             ; where our own pending call's result goes
+ENDM
+
+; Loads the frame at rsp (the target's) into the registers and the TEB (r10);
+; rax = the target's result buffer; rcx, rdx, r8, r9, r11 are left alone.
+RESTORE_CONTEXT MACRO
+    movaps  xmm6, XMMWORD PTR [rsp+00h]
+    movaps  xmm7, XMMWORD PTR [rsp+10h]
+    movaps  xmm8, XMMWORD PTR [rsp+20h]
+    movaps  xmm9, XMMWORD PTR [rsp+30h]
+    movaps  xmm10, XMMWORD PTR [rsp+40h]
+    movaps  xmm11, XMMWORD PTR [rsp+50h]
+    movaps  xmm12, XMMWORD PTR [rsp+60h]
+    movaps  xmm13, XMMWORD PTR [rsp+70h]
+    movaps  xmm14, XMMWORD PTR [rsp+80h]
+    movaps  xmm15, XMMWORD PTR [rsp+90h]
+IFNDEF FCONTEXT_NO_FPU_CONTROL
+    ldmxcsr DWORD PTR [rsp+0a0h]
+    fldcw   WORD PTR [rsp+0a4h]
+ENDIF
+    mov     rax, [rsp+0b0h]             ; the target's stack becomes the thread's stack
+    mov     [r10+20h], rax
+    mov     rax, [rsp+0b8h]
+    mov     [r10+1478h], rax
+    mov     rax, [rsp+0c0h]
+    mov     [r10+10h], rax
+    mov     rax, [rsp+0c8h]
+    mov     [r10+08h], rax
+    mov     r12, [rsp+0d0h]
+    mov     r13, [rsp+0d8h]
+    mov     r14, [rsp+0e0h]
+    mov     r15, [rsp+0e8h]
+    mov     rdi, [rsp+0f0h]
+    mov     rsi, [rsp+0f8h]
+    mov     rbx, [rsp+100h]
+    mov     rbp, [rsp+108h]
+    mov     rax, [rsp+110h]             ; the target's result buffer
+ENDM
+
 .code
 
 ; fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t))
@@ -89,72 +163,10 @@ make_fcontext ENDP
 ; rcx = result buffer, rdx = to, r8 = vp
 jump_fcontext PROC FRAME
     .endprolog
-    lea     rsp, [rsp-118h]             ; frame below the return address; 16-aligned
-    movaps  XMMWORD PTR [rsp+00h], xmm6 ; xmm6-xmm15 are callee-saved on Win64
-    movaps  XMMWORD PTR [rsp+10h], xmm7
-    movaps  XMMWORD PTR [rsp+20h], xmm8
-    movaps  XMMWORD PTR [rsp+30h], xmm9
-    movaps  XMMWORD PTR [rsp+40h], xmm10
-    movaps  XMMWORD PTR [rsp+50h], xmm11
-    movaps  XMMWORD PTR [rsp+60h], xmm12
-    movaps  XMMWORD PTR [rsp+70h], xmm13
-    movaps  XMMWORD PTR [rsp+80h], xmm14
-    movaps  XMMWORD PTR [rsp+90h], xmm15
-IFNDEF FCONTEXT_NO_FPU_CONTROL
-    stmxcsr DWORD PTR [rsp+0a0h]        ; MXCSR control bits are nonvolatile
-    fnstcw  WORD PTR [rsp+0a4h]         ; so is the x87 control word
-ENDIF
-    mov     r10, gs:[30h]               ; the TEB (NT_TIB.Self)
-    mov     rax, [r10+20h]
-    mov     [rsp+0b0h], rax             ; FiberData
-    mov     rax, [r10+1478h]
-    mov     [rsp+0b8h], rax             ; DeallocationStack
-    mov     rax, [r10+10h]
-    mov     [rsp+0c0h], rax             ; StackLimit
-    mov     rax, [r10+08h]
-    mov     [rsp+0c8h], rax             ; StackBase
-    mov     [rsp+0d0h], r12
-    mov     [rsp+0d8h], r13
-    mov     [rsp+0e0h], r14
-    mov     [rsp+0e8h], r15
-    mov     [rsp+0f0h], rdi
-    mov     [rsp+0f8h], rsi
-    mov     [rsp+100h], rbx
-    mov     [rsp+108h], rbp
-    mov     [rsp+110h], rcx             ; where our own pending call's result goes
+    SAVE_CONTEXT
     mov     r9, rsp                     ; our frame is the fctx handed to the target
     mov     rsp, rdx                    ; switch to the target's frame
-    movaps  xmm6, XMMWORD PTR [rsp+00h]
-    movaps  xmm7, XMMWORD PTR [rsp+10h]
-    movaps  xmm8, XMMWORD PTR [rsp+20h]
-    movaps  xmm9, XMMWORD PTR [rsp+30h]
-    movaps  xmm10, XMMWORD PTR [rsp+40h]
-    movaps  xmm11, XMMWORD PTR [rsp+50h]
-    movaps  xmm12, XMMWORD PTR [rsp+60h]
-    movaps  xmm13, XMMWORD PTR [rsp+70h]
-    movaps  xmm14, XMMWORD PTR [rsp+80h]
-    movaps  xmm15, XMMWORD PTR [rsp+90h]
-IFNDEF FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr DWORD PTR [rsp+0a0h]
-    fldcw   WORD PTR [rsp+0a4h]
-ENDIF
-    mov     rax, [rsp+0b0h]             ; the target's stack becomes the thread's stack
-    mov     [r10+20h], rax
-    mov     rax, [rsp+0b8h]
-    mov     [r10+1478h], rax
-    mov     rax, [rsp+0c0h]
-    mov     [r10+10h], rax
-    mov     rax, [rsp+0c8h]
-    mov     [r10+08h], rax
-    mov     r12, [rsp+0d0h]
-    mov     r13, [rsp+0d8h]
-    mov     r14, [rsp+0e0h]
-    mov     r15, [rsp+0e8h]
-    mov     rdi, [rsp+0f0h]
-    mov     rsi, [rsp+0f8h]
-    mov     rbx, [rsp+100h]
-    mov     rbp, [rsp+108h]
-    mov     rax, [rsp+110h]             ; the target's result buffer
+    RESTORE_CONTEXT
     mov     r10, [rsp+118h]             ; the target's resume address
     lea     rsp, [rsp+120h]             ; drop frame and return address
     mov     [rax], r9                   ; its pending call returns {our fctx, vp}
@@ -167,72 +179,10 @@ jump_fcontext ENDP
 ; rcx = result buffer, rdx = to, r8 = vp, r9 = fn
 ontop_fcontext PROC FRAME
     .endprolog
-    lea     rsp, [rsp-118h]
-    movaps  XMMWORD PTR [rsp+00h], xmm6
-    movaps  XMMWORD PTR [rsp+10h], xmm7
-    movaps  XMMWORD PTR [rsp+20h], xmm8
-    movaps  XMMWORD PTR [rsp+30h], xmm9
-    movaps  XMMWORD PTR [rsp+40h], xmm10
-    movaps  XMMWORD PTR [rsp+50h], xmm11
-    movaps  XMMWORD PTR [rsp+60h], xmm12
-    movaps  XMMWORD PTR [rsp+70h], xmm13
-    movaps  XMMWORD PTR [rsp+80h], xmm14
-    movaps  XMMWORD PTR [rsp+90h], xmm15
-IFNDEF FCONTEXT_NO_FPU_CONTROL
-    stmxcsr DWORD PTR [rsp+0a0h]
-    fnstcw  WORD PTR [rsp+0a4h]
-ENDIF
-    mov     r10, gs:[30h]
-    mov     rax, [r10+20h]
-    mov     [rsp+0b0h], rax
-    mov     rax, [r10+1478h]
-    mov     [rsp+0b8h], rax
-    mov     rax, [r10+10h]
-    mov     [rsp+0c0h], rax
-    mov     rax, [r10+08h]
-    mov     [rsp+0c8h], rax
-    mov     [rsp+0d0h], r12
-    mov     [rsp+0d8h], r13
-    mov     [rsp+0e0h], r14
-    mov     [rsp+0e8h], r15
-    mov     [rsp+0f0h], rdi
-    mov     [rsp+0f8h], rsi
-    mov     [rsp+100h], rbx
-    mov     [rsp+108h], rbp
-    mov     [rsp+110h], rcx
+    SAVE_CONTEXT
     mov     r11, rsp                    ; our frame is the fctx handed to fn
     mov     rsp, rdx                    ; switch to the target's frame
-    movaps  xmm6, XMMWORD PTR [rsp+00h]
-    movaps  xmm7, XMMWORD PTR [rsp+10h]
-    movaps  xmm8, XMMWORD PTR [rsp+20h]
-    movaps  xmm9, XMMWORD PTR [rsp+30h]
-    movaps  xmm10, XMMWORD PTR [rsp+40h]
-    movaps  xmm11, XMMWORD PTR [rsp+50h]
-    movaps  xmm12, XMMWORD PTR [rsp+60h]
-    movaps  xmm13, XMMWORD PTR [rsp+70h]
-    movaps  xmm14, XMMWORD PTR [rsp+80h]
-    movaps  xmm15, XMMWORD PTR [rsp+90h]
-IFNDEF FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr DWORD PTR [rsp+0a0h]
-    fldcw   WORD PTR [rsp+0a4h]
-ENDIF
-    mov     rax, [rsp+0b0h]
-    mov     [r10+20h], rax
-    mov     rax, [rsp+0b8h]
-    mov     [r10+1478h], rax
-    mov     rax, [rsp+0c0h]
-    mov     [r10+10h], rax
-    mov     rax, [rsp+0c8h]
-    mov     [r10+08h], rax
-    mov     r12, [rsp+0d0h]
-    mov     r13, [rsp+0d8h]
-    mov     r14, [rsp+0e0h]
-    mov     r15, [rsp+0e8h]
-    mov     rdi, [rsp+0f0h]
-    mov     rsi, [rsp+0f8h]
-    mov     rbx, [rsp+100h]
-    mov     rbp, [rsp+108h]
-    mov     rax, [rsp+110h]             ; the target's result buffer
+    RESTORE_CONTEXT
     lea     rsp, [rsp+118h]             ; resume address stays: fn's return address
     mov     [rax], r11                  ; fn's argument {our fctx, vp}, in the same buffer
     mov     [rax+8], r8

@@ -588,24 +588,44 @@ static void frame_check(const impl_t *impl, const frame_spec_t *f, const char *n
 
 /* ------------------------------------------------------- Windows TEB fields */
 
-#ifdef _WIN32
-#ifdef _WIN64
-#define DEALLOC_OFFSET 0x1478
+/* On Windows, and in the Linux i386 run of the 32-bit PE objects, where
+   conformance/emul/win32_tib_linux.c points fs at a fake TIB. */
+#if defined(_WIN32) || defined(FC_EMULATED_WIN32_TIB)
+#define HAVE_TIB 1
+#if UINTPTR_MAX > 0xFFFFFFFFu
+enum { TIB_BASE = 0x08, TIB_LIMIT = 0x10, TIB_FIBER = 0x20, TIB_DEALLOC = 0x1478 };
 #else
-#define DEALLOC_OFFSET 0xE0C
+enum { TIB_BASE = 0x04, TIB_LIMIT = 0x08, TIB_FIBER = 0x10, TIB_DEALLOC = 0xE0C };
 #endif
+
+static unsigned char *tib_self(void) {
+#ifdef _WIN32
+    return (unsigned char *)NtCurrentTeb();
+#else
+    unsigned char *self;
+    __asm__ volatile("movl %%fs:0x18, %0" : "=r"(self));
+    return self;
+#endif
+}
 
 typedef struct {
     void *base, *limit, *dealloc, *fiber;
+    void **seh; /* i386: head of the SEH chain (records {next, handler}) */
 } teb_view_t;
 
+static void *tib_word(long offset) {
+    void *v;
+    memcpy(&v, tib_self() + offset, sizeof v);
+    return v;
+}
+
 static teb_view_t teb_now(void) {
-    NT_TIB *tib = (NT_TIB *)NtCurrentTeb();
     teb_view_t v;
-    v.base = tib->StackBase;
-    v.limit = tib->StackLimit;
-    v.dealloc = *(void **)((char *)tib + DEALLOC_OFFSET);
-    v.fiber = tib->FiberData;
+    v.base = tib_word(TIB_BASE);
+    v.limit = tib_word(TIB_LIMIT);
+    v.dealloc = tib_word(TIB_DEALLOC);
+    v.fiber = tib_word(TIB_FIBER);
+    v.seh = sizeof(void *) == 4 ? tib_word(0) : NULL;
     return v;
 }
 
@@ -631,8 +651,22 @@ static void teb_check(void) {
           g_teb_in_ctx.base, (void *)s.top, g_teb_in_ctx.limit, g_teb_in_ctx.dealloc,
           (void *)(s.top - size), g_teb_in_ctx.fiber);
     check(!memcmp(&before, &after, sizeof before), "TEB stack fields restored on switch back",
-          "StackBase %p -> %p, StackLimit %p -> %p", before.base, after.base, before.limit,
-          after.limit);
+          "StackBase %p -> %p, StackLimit %p -> %p, SEH head %p -> %p", before.base, after.base,
+          before.limit, after.limit, (void *)before.seh, (void *)after.seh);
+    if (sizeof(void *) == 4) {
+        /* The context's SEH chain is one terminal record on its own stack, with
+           the handler of the thread's terminal record (SEHOP validates it). */
+        void **rec = before.seh;
+        while (rec && rec != (void **)-1 && rec[0] != (void *)-1)
+            rec = rec[0];
+        void **mine = g_teb_in_ctx.seh;
+        check(on_stack(&s, mine) && mine[0] == (void *)-1 && rec && rec != (void **)-1 &&
+                  mine[1] == rec[1],
+              "SEH chain of a fresh context: its own terminal record",
+              "head %p (stack %p..%p), next %p, handler %p (thread's final handler %p)",
+              (void *)mine, (void *)s.mem, (void *)s.top, on_stack(&s, mine) ? mine[0] : NULL,
+              on_stack(&s, mine) ? mine[1] : NULL, rec && rec != (void **)-1 ? rec[1] : NULL);
+    }
     free(s.mem);
 }
 #endif
@@ -664,7 +698,7 @@ static int run_conformance(const frame_spec_t *frame, const char *self) {
     million_check();
     entry_returns_check(self);
     frame_check(&g_ours, frame, "make_fcontext frame layout (16 residues)");
-#ifdef _WIN32
+#ifdef HAVE_TIB
     teb_check();
 #endif
     return summary();

@@ -289,30 +289,36 @@ fn run_target(root: &Path, dir: &Path, t: &Target) -> [Cell; 5] {
     // the object inspection.
     let asm = root.join(t.get("asm").unwrap_or_default());
     let asm_obj = dir.join("fcontext_asm.o");
-    let asm_cmd = match t.get("asm_cmd") {
+    // asm_cmd: one or more commands joined by `&&`; {in}, {out} and {tmp}
+    // (a scratch object) are replaced.
+    let asm_cmds: Vec<Command> = match t.get("asm_cmd") {
         Some(template) => {
-            let words: Vec<String> = template
-                .split_whitespace()
-                .map(|w| {
-                    w.replace("{in}", &asm.to_string_lossy())
-                        .replace("{out}", &asm_obj.to_string_lossy())
-                })
-                .collect();
-            if !util::have(&words[0]) {
-                let m = missing(format!(
-                    "{}: assembler `{}` not installed",
-                    t.name, words[0]
-                ));
-                return [m.clone(), m.clone(), m.clone(), m.clone(), m];
+            let mut cmds = Vec::new();
+            for part in template.split("&&") {
+                let words: Vec<String> = part
+                    .split_whitespace()
+                    .map(|w| {
+                        w.replace("{in}", &asm.to_string_lossy())
+                            .replace("{out}", &asm_obj.to_string_lossy())
+                            .replace("{tmp}", &dir.join("asm_tmp.obj").to_string_lossy())
+                    })
+                    .collect();
+                if !util::have(&words[0]) {
+                    let m = missing(format!("{}: tool `{}` not installed", t.name, words[0]));
+                    return [m.clone(), m.clone(), m.clone(), m.clone(), m];
+                }
+                let mut c = Command::new(&words[0]);
+                c.args(&words[1..]);
+                cmds.push(c);
             }
-            let mut c = Command::new(&words[0]);
-            c.args(&words[1..]);
-            c
+            cmds
         }
-        None => compile(&asm, &asm_obj),
+        None => vec![compile(&asm, &asm_obj)],
     };
     let regs_obj = dir.join("regs.o");
-    let assembled = step(asm_cmd)
+    let assembled = asm_cmds
+        .into_iter()
+        .try_for_each(step)
         .and_then(|()| {
             step(compile(
                 &root.join(t.get("regs").unwrap_or_default()),
@@ -344,7 +350,11 @@ fn run_target(root: &Path, dir: &Path, t: &Target) -> [Cell; 5] {
         .arg(&regs_obj)
         .arg("-o")
         .arg(&exe)
-        .args(t.words("libs"));
+        .args(
+            t.words("libs")
+                .iter()
+                .map(|w| w.replace("{root}", &root.to_string_lossy())),
+        );
     if let Err(e) = step(link) {
         let after = na("not linked");
         return [
