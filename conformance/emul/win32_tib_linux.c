@@ -10,6 +10,7 @@
  * `i686-*-windows-*-on-linux` of conformance/targets.ini.
  */
 #include <asm/ldt.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,9 @@ __attribute__((constructor)) static void install_fake_tib(void) {
     d.seg_32bit = 1;
     d.useable = 1;
     if (syscall(SYS_modify_ldt, 1, &d, sizeof d) != 0) {
-        perror("win32_tib_linux: modify_ldt");
+        /* e.g. a container's seccomp filter: the matrix reports the row as
+           unavailable (a failure under FCONTEXT_REQUIRE_ALL=1), not as broken. */
+        printf("fc-harness: unavailable: modify_ldt failed (%s)\n", strerror(errno));
         exit(97);
     }
     unsigned short selector = (0 << 3) | 4 | 3; /* LDT entry 0, user privilege */

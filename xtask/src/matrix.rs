@@ -582,6 +582,15 @@ impl RunOutput {
     /// The `ran` and result cells: ran = the harness printed its start line;
     /// result = exit 0 with the PASS summary.
     fn cells(&self, name: &str) -> (Cell, Cell) {
+        // The harness (or its emulation layer) could not run on this machine.
+        if let Some(line) = self
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("fc-harness: unavailable:"))
+        {
+            let m = missing(format!("{name}: {}", &line["fc-harness: ".len()..]));
+            return (m.clone(), m);
+        }
         let started = self.stdout.contains("fc-harness: started");
         let fails: Vec<&str> = self
             .stdout
