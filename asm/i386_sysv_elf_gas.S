@@ -95,13 +95,9 @@ fcontext_finish:
     .cfi_endproc
     .size   fcontext_trampoline, .-fcontext_trampoline
 
-/* transfer_t jump_fcontext(fcontext_t const to, void *vp)
-   stack at entry: return address, hidden result pointer, to, vp */
-    .globl  jump_fcontext
-    .type   jump_fcontext, @function
-    .p2align 4
-jump_fcontext:
-    .cfi_startproc
+/* Saves the caller's callee-saved state as a frame below the return address
+   (layout in the table above); esp is then the caller's fctx. */
+.macro SAVE_FRAME
     leal    -0x18(%esp), %esp       /* frame below the return address */
     .cfi_adjust_cfa_offset 0x18
 #ifndef FCONTEXT_NO_FPU_CONTROL
@@ -116,13 +112,11 @@ jump_fcontext:
     .cfi_rel_offset esi, 0x0c
     .cfi_rel_offset ebx, 0x10
     .cfi_rel_offset ebp, 0x14
-    movl    %esp, %ecx              /* our frame is the fctx handed to the target */
-    movl    0x24(%esp), %ebx        /* vp (ebx is saved, so free as scratch) */
-    movl    0x20(%esp), %esp        /* switch to the target's frame */
-    movl    0x1c(%esp), %eax        /* target's hidden result pointer */
-    movl    %ecx, (%eax)            /* its pending call returns {our fctx, vp}; */
-    movl    %ebx, 4(%eax)           /* a fresh target gets them in its edi/esi slots */
-    movl    0x18(%esp), %ecx        /* target's resume address */
+.endm
+
+/* Loads the frame at esp (the target's) into the registers; eax, ecx and edx
+   are left alone. */
+.macro RESTORE_FRAME
 #ifndef FCONTEXT_NO_FPU_CONTROL
     ldmxcsr (%esp)
     fldcw   0x4(%esp)
@@ -131,6 +125,24 @@ jump_fcontext:
     movl    0x0c(%esp), %esi
     movl    0x10(%esp), %ebx
     movl    0x14(%esp), %ebp
+.endm
+
+/* transfer_t jump_fcontext(fcontext_t const to, void *vp)
+   stack at entry: return address, hidden result pointer, to, vp */
+    .globl  jump_fcontext
+    .type   jump_fcontext, @function
+    .p2align 4
+jump_fcontext:
+    .cfi_startproc
+    SAVE_FRAME                      /* callee-saved state below the return address */
+    movl    %esp, %ecx              /* our frame is the fctx handed to the target */
+    movl    0x24(%esp), %ebx        /* vp (ebx is saved, so free as scratch) */
+    movl    0x20(%esp), %esp        /* switch to the target's frame */
+    movl    0x1c(%esp), %eax        /* target's hidden result pointer */
+    movl    %ecx, (%eax)            /* its pending call returns {our fctx, vp}; */
+    movl    %ebx, 4(%eax)           /* a fresh target gets them in its edi/esi slots */
+    movl    0x18(%esp), %ecx        /* target's resume address */
+    RESTORE_FRAME                   /* the target's callee-saved state */
     leal    0x20(%esp), %esp        /* drop frame, return address and hidden pointer */
     .cfi_def_cfa esp, 0
     .cfi_register eip, ecx
@@ -149,20 +161,7 @@ jump_fcontext:
     .p2align 4
 ontop_fcontext:
     .cfi_startproc
-    leal    -0x18(%esp), %esp
-    .cfi_adjust_cfa_offset 0x18
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    stmxcsr (%esp)
-    fnstcw  0x4(%esp)
-#endif
-    movl    %edi, 0x08(%esp)
-    movl    %esi, 0x0c(%esp)
-    movl    %ebx, 0x10(%esp)
-    movl    %ebp, 0x14(%esp)
-    .cfi_rel_offset edi, 0x08
-    .cfi_rel_offset esi, 0x0c
-    .cfi_rel_offset ebx, 0x10
-    .cfi_rel_offset ebp, 0x14
+    SAVE_FRAME
     movl    %esp, %ecx              /* our frame is the fctx handed to fn */
     movl    0x24(%esp), %ebx        /* vp */
     movl    0x28(%esp), %edx        /* fn */
@@ -170,14 +169,7 @@ ontop_fcontext:
     movl    %ecx, 0x20(%esp)        /* fn's by-value argument: {our fctx, vp}, in the */
     movl    %ebx, 0x24(%esp)        /* target's own (now dead) argument slots */
     movl    %edx, %ecx              /* keep fn in a register nothing restores */
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr (%esp)
-    fldcw   0x4(%esp)
-#endif
-    movl    0x08(%esp), %edi
-    movl    0x0c(%esp), %esi
-    movl    0x10(%esp), %ebx
-    movl    0x14(%esp), %ebp
+    RESTORE_FRAME                   /* the target's callee-saved state */
     leal    0x18(%esp), %esp        /* resume address becomes fn's return address and */
     .cfi_def_cfa esp, 4             /* the pending call's hidden pointer fn's hidden one */
     .cfi_same_value edi

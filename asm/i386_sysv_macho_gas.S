@@ -65,13 +65,9 @@ fcontext_finish:
     calll   __exit                  /* _exit, not exit: the context owns no atexit duty */
     hlt                             /* _exit does not return */
 
-/* transfer_t jump_fcontext(fcontext_t const to, void *vp)
-   stack at entry: return address, to, vp */
-    .globl  _jump_fcontext
-    .globl  __ZN5boost7context6detail13jump_fcontextEPvS2_
-    .p2align 4
-_jump_fcontext:
-__ZN5boost7context6detail13jump_fcontextEPvS2_:
+/* Saves the caller's callee-saved state as a frame below the return address
+   (layout in the table above); esp is then the caller's fctx. */
+.macro SAVE_FRAME
     leal    -0x18(%esp), %esp       /* frame below the return address */
 #ifndef FCONTEXT_NO_FPU_CONTROL
     stmxcsr (%esp)                  /* MXCSR control bits are callee-saved */
@@ -81,9 +77,11 @@ __ZN5boost7context6detail13jump_fcontextEPvS2_:
     movl    %esi, 0x0c(%esp)
     movl    %ebx, 0x10(%esp)
     movl    %ebp, 0x14(%esp)
-    movl    %esp, %eax              /* our frame is the fctx handed to the target */
-    movl    0x20(%esp), %edx        /* vp */
-    movl    0x1c(%esp), %esp        /* switch to the target's frame */
+.endm
+
+/* Loads the frame at esp (the target's) into the registers; eax, ecx and edx
+   are left alone. */
+.macro RESTORE_FRAME
 #ifndef FCONTEXT_NO_FPU_CONTROL
     ldmxcsr (%esp)
     fldcw   0x4(%esp)
@@ -92,6 +90,20 @@ __ZN5boost7context6detail13jump_fcontextEPvS2_:
     movl    0x0c(%esp), %esi
     movl    0x10(%esp), %ebx
     movl    0x14(%esp), %ebp
+.endm
+
+/* transfer_t jump_fcontext(fcontext_t const to, void *vp)
+   stack at entry: return address, to, vp */
+    .globl  _jump_fcontext
+    .globl  __ZN5boost7context6detail13jump_fcontextEPvS2_
+    .p2align 4
+_jump_fcontext:
+__ZN5boost7context6detail13jump_fcontextEPvS2_:
+    SAVE_FRAME                      /* callee-saved state below the return address */
+    movl    %esp, %eax              /* our frame is the fctx handed to the target */
+    movl    0x20(%esp), %edx        /* vp */
+    movl    0x1c(%esp), %esp        /* switch to the target's frame */
+    RESTORE_FRAME                   /* the target's callee-saved state */
     movl    0x18(%esp), %ecx        /* the target's resume address */
     leal    0x1c(%esp), %esp        /* drop frame and return address */
     jmp     *%ecx                   /* eax:edx = {our fctx, vp} */
@@ -103,28 +115,13 @@ __ZN5boost7context6detail13jump_fcontextEPvS2_:
     .p2align 4
 _ontop_fcontext:
 __ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E:
-    leal    -0x18(%esp), %esp
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    stmxcsr (%esp)
-    fnstcw  0x4(%esp)
-#endif
-    movl    %edi, 0x08(%esp)
-    movl    %esi, 0x0c(%esp)
-    movl    %ebx, 0x10(%esp)
-    movl    %ebp, 0x14(%esp)
+    SAVE_FRAME
     movl    %esp, %eax              /* our frame is the fctx handed to fn */
     movl    0x20(%esp), %edx        /* vp */
     movl    0x1c(%esp), %esp        /* switch to the target's frame */
     movl    %eax, 0x1c(%esp)        /* fn's argument {our fctx, vp} goes into the */
     movl    %edx, 0x20(%esp)        /* target's own (now dead) argument slots */
     movl    0x24(%eax), %ecx        /* fn, kept in a register nothing restores */
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr (%esp)
-    fldcw   0x4(%esp)
-#endif
-    movl    0x08(%esp), %edi
-    movl    0x0c(%esp), %esi
-    movl    0x10(%esp), %ebx
-    movl    0x14(%esp), %ebp
+    RESTORE_FRAME                   /* the target's callee-saved state */
     leal    0x18(%esp), %esp        /* resume address stays: fn's return address */
     jmp     *%ecx                   /* fn returns eax:edx into the target's pending call */

@@ -62,13 +62,9 @@ fcontext_finish:
     hlt                             /* _exit does not return */
     .cfi_endproc
 
-/* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
-    .globl  _jump_fcontext
-    .globl  __ZN5boost7context6detail13jump_fcontextEPvS2_
-    .p2align 4
-_jump_fcontext:
-__ZN5boost7context6detail13jump_fcontextEPvS2_:
-    .cfi_startproc
+/* Saves the caller's callee-saved state as a frame below the return address
+   (layout in the table above); rsp is then the caller's fctx. */
+.macro SAVE_FRAME
     leaq    -0x38(%rsp), %rsp       /* frame below the return address pushed by call */
     .cfi_adjust_cfa_offset 0x38
 #ifndef FCONTEXT_NO_FPU_CONTROL
@@ -81,9 +77,17 @@ __ZN5boost7context6detail13jump_fcontextEPvS2_:
     movq    %r15, 0x20(%rsp)
     movq    %rbx, 0x28(%rsp)
     movq    %rbp, 0x30(%rsp)
-    movq    %rsp, %rax              /* our frame is the fctx handed to the target */
-    movq    %rdi, %rsp              /* switch to the target's frame */
-    movq    0x38(%rsp), %r8         /* target's resume address */
+    .cfi_rel_offset r12, 0x08
+    .cfi_rel_offset r13, 0x10
+    .cfi_rel_offset r14, 0x18
+    .cfi_rel_offset r15, 0x20
+    .cfi_rel_offset rbx, 0x28
+    .cfi_rel_offset rbp, 0x30
+.endm
+
+/* Loads the frame at rsp (the target's) into the registers; rax, rdx, rsi,
+   rdi and r8 are left alone. */
+.macro RESTORE_FRAME
 #ifndef FCONTEXT_NO_FPU_CONTROL
     ldmxcsr (%rsp)
     fldcw   0x4(%rsp)
@@ -94,6 +98,20 @@ __ZN5boost7context6detail13jump_fcontextEPvS2_:
     movq    0x20(%rsp), %r15
     movq    0x28(%rsp), %rbx
     movq    0x30(%rsp), %rbp
+.endm
+
+/* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
+    .globl  _jump_fcontext
+    .globl  __ZN5boost7context6detail13jump_fcontextEPvS2_
+    .p2align 4
+_jump_fcontext:
+__ZN5boost7context6detail13jump_fcontextEPvS2_:
+    .cfi_startproc
+    SAVE_FRAME                      /* callee-saved state below the return address */
+    movq    %rsp, %rax              /* our frame is the fctx handed to the target */
+    movq    %rdi, %rsp              /* switch to the target's frame */
+    movq    0x38(%rsp), %r8         /* target's resume address */
+    RESTORE_FRAME                   /* the target's callee-saved state */
     leaq    0x40(%rsp), %rsp        /* drop the frame and the return address */
     movq    %rsi, %rdx              /* transfer_t.data for the pending call */
     movq    %rax, %rdi              /* a fresh context receives transfer_t in rdi:rsi */
@@ -108,30 +126,10 @@ _ontop_fcontext:
 __ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E:
     .cfi_startproc
     movq    %rdx, %r8               /* keep fn; rdx becomes transfer_t.data */
-    leaq    -0x38(%rsp), %rsp
-    .cfi_adjust_cfa_offset 0x38
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    stmxcsr (%rsp)
-    fnstcw  0x4(%rsp)
-#endif
-    movq    %r12, 0x08(%rsp)
-    movq    %r13, 0x10(%rsp)
-    movq    %r14, 0x18(%rsp)
-    movq    %r15, 0x20(%rsp)
-    movq    %rbx, 0x28(%rsp)
-    movq    %rbp, 0x30(%rsp)
+    SAVE_FRAME
     movq    %rsp, %rax              /* our frame is the fctx handed to fn */
     movq    %rdi, %rsp              /* switch to the target's frame */
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr (%rsp)
-    fldcw   0x4(%rsp)
-#endif
-    movq    0x08(%rsp), %r12
-    movq    0x10(%rsp), %r13
-    movq    0x18(%rsp), %r14
-    movq    0x20(%rsp), %r15
-    movq    0x28(%rsp), %rbx
-    movq    0x30(%rsp), %rbp
+    RESTORE_FRAME                   /* the target's callee-saved state */
     leaq    0x38(%rsp), %rsp        /* keep the resume address: it is fn's return address */
     movq    %rsi, %rdx              /* transfer_t.data */
     movq    %rax, %rdi              /* fn(transfer_t) gets {our fctx, vp} in rdi:rsi */
