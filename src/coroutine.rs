@@ -34,7 +34,7 @@ use core::cell::Cell;
 use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
-use core::mem::{ManuallyDrop, MaybeUninit};
+use core::mem::{align_of, size_of, ManuallyDrop, MaybeUninit};
 use core::ptr::{self, NonNull};
 use std::panic::{self, AssertUnwindSafe};
 
@@ -232,24 +232,96 @@ pub(crate) fn abort_with(message: &str) -> ! {
     std::process::abort()
 }
 
-/// The first code that runs on a coroutine's stack.
-///
-/// The creator jumps here once with a pointer to the closure; the root moves
-/// the closure onto this stack and jumps straight back, so
-/// [`Coroutine::with_stack`] returns a suspended coroutine. The first resume
-/// then starts the body.
+/// What the first resume passes to [`root`]: the exchange as usual, plus
+/// where the creator left the closure.
+#[repr(C)]
+struct Start {
+    exchange: *mut c_void,
+    closure: *mut c_void,
+}
+
+/// The closure of a coroutine that has not started yet: it sits at the top
+/// of the coroutine's stack, above the fresh context frame.
+struct Fresh {
+    closure: *mut c_void,
+    /// `drop_in_place::<F>`, for a coroutine dropped before it started.
+    drop: unsafe fn(*mut c_void),
+}
+
+/// Drops the closure of a coroutine that never ran.
 ///
 /// # Safety
-/// Only as the entry of a context made by `Coroutine::spawn::<F>`, whose
-/// priming jump passes a `ManuallyDrop<F>`.
+/// `closure` points to a live `F` that is not used again.
+unsafe fn drop_closure<F>(closure: *mut c_void) {
+    // SAFETY: per the caller.
+    unsafe { ptr::drop_in_place(closure.cast::<F>()) }
+}
+
+/// Low bit of `Coroutine::ctx` while the context is fresh (never switched
+/// to); real contexts are stack addresses, at least 4-aligned.
+const FRESH_TAG: usize = 1;
+
+/// The first code that runs on a coroutine's stack, entered by the first
+/// resume. Creation made only the fresh frame (no switch), with the closure
+/// stored just above it.
+///
+/// # Safety
+/// Only as the entry of a context made by `Coroutine::spawn::<F>`, entered
+/// with a pointer to a [`Start`] whose closure is an `F` nobody else uses.
 unsafe extern "C" fn root<I, Y, R, F>(t: Transfer)
 where
     F: FnOnce(&Yielder<I, Y>, I) -> R,
 {
-    // SAFETY: the creator passed a `ManuallyDrop<F>` it will not touch again.
-    let f = unsafe { ptr::read(t.data.cast::<F>()) };
-    // SAFETY: the creator is suspended in its jump to us.
-    let t = unsafe { switch::jump(t.fctx, ptr::null_mut()) };
+    // SAFETY: the first resume passes a live `Start`; the closure moves from
+    // the stack top into this frame and is never touched there again.
+    let (f, t) = unsafe {
+        let start = &*t.data.cast::<Start>();
+        let f = ptr::read(start.closure.cast::<F>());
+        (
+            f,
+            Transfer {
+                fctx: t.fctx,
+                data: start.exchange,
+            },
+        )
+    };
+    // SAFETY: `t` carries the first resume's exchange.
+    unsafe { run(f, t) }
+}
+
+/// The entry of a coroutine on a stack with switch hooks (a copy stack):
+/// creation jumps here once with the closure, which moves into this frame,
+/// and the root switches straight back, so the context is suspended in
+/// ordinary code before its first resume (the copy-stack accounting counts
+/// on that). The first resume then arrives like every later one.
+///
+/// # Safety
+/// Only as the entry of a context made by `Coroutine::spawn_primed::<F>`,
+/// whose priming jump passes a `ManuallyDrop<F>` it forgets.
+unsafe extern "C" fn root_primed<I, Y, R, F>(t: Transfer)
+where
+    F: FnOnce(&Yielder<I, Y>, I) -> R,
+{
+    // SAFETY: the creator passed a `ManuallyDrop<F>` it will not touch again
+    // and is suspended in its jump to us.
+    unsafe {
+        let f = ptr::read(t.data.cast::<F>());
+        let t = switch::jump(t.fctx, ptr::null_mut());
+        run(f, t)
+    }
+}
+
+/// Runs the body to its end on the coroutine's stack and makes the final
+/// switch.
+///
+/// # Safety
+/// Called by a root on its coroutine's stack; `t` is the first resume's
+/// transfer (exchange as data), or the drop of a primed coroutine that never
+/// started (which unwinds here and drops `f`).
+unsafe fn run<I, Y, R, F>(f: F, t: Transfer) -> !
+where
+    F: FnOnce(&Yielder<I, Y>, I) -> R,
+{
     let yielder = Yielder {
         caller: Cell::new(ptr::null_mut()),
         msg: Cell::new(ptr::null_mut()),
@@ -258,8 +330,7 @@ where
     // catch_unwind returns they have all been dropped (or unwound); nothing
     // on this stack needs cleanup after the final switch.
     let outcome = match panic::catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: `t` is the first resume (or the drop of an unstarted
-        // coroutine, which unwinds here and drops `f`).
+        // SAFETY: per the function's contract.
         let input = unsafe { yielder.arrive(t) };
         f(&yielder, input)
     })) {
@@ -353,8 +424,11 @@ where
 /// std::thread::spawn(move || co.resume(Rc::new(1)));
 /// ```
 pub struct Coroutine<I, Y, R, S: Stack = DefaultStack> {
-    /// The suspended coroutine; null once it has finished.
+    /// The suspended coroutine, tagged with [`FRESH_TAG`] before its first
+    /// switch; null once it has finished.
     ctx: FcontextT,
+    /// The closure, until the first resume takes it.
+    fresh: Option<Fresh>,
     /// Why it finished (meaningful when `ctx` is null).
     finished: ResumeError,
     stack: S,
@@ -431,24 +505,86 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
     /// # Safety
     /// If `S`, `I`, `Y` and `R` are `Send` (so the coroutine is), `f` must
     /// be `Send` too.
-    pub(crate) unsafe fn spawn<F>(mut stack: S, f: F) -> Self
+    pub(crate) unsafe fn spawn<F>(stack: S, f: F) -> Self
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        // The closure is stored at the top of the stack, so it must leave
+        // most of the stack to the body; a big one is boxed instead (the box
+        // is itself a closure).
+        let room = size_of::<F>() + align_of::<F>();
+        // SAFETY: forwarded.
+        unsafe {
+            if S::HAS_SWITCH_HOOKS {
+                Self::spawn_primed(stack, f)
+            } else if room <= stack.size() / 8 {
+                Self::spawn_in_place(stack, f)
+            } else {
+                Self::spawn_in_place(stack, Box::new(f))
+            }
+        }
+    }
+
+    /// Makes the context and switches into it once, so that [`root_primed`]
+    /// moves `f` onto the coroutine's stack and suspends: creation costs a
+    /// switch pair, but the context is never fresh after it.
+    ///
+    /// # Safety
+    /// As [`spawn`](Coroutine::spawn).
+    unsafe fn spawn_primed<F>(mut stack: S, f: F) -> Self
     where
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
     {
         let mut f = ManuallyDrop::new(f);
         // SAFETY: the stack honours the `Stack` contract and moves into the
-        // coroutine, which keeps it alive while the context exists. The first
-        // jump runs `root` up to its jump back, which takes `f` (we forget
-        // our copy) and suspends.
+        // coroutine, which keeps it alive while the context exists. The hook
+        // runs before make_fcontext writes the frame (a copy stack must have
+        // its region ready); the jump runs `root_primed` up to its jump back.
         unsafe {
-            // The hook first: make_fcontext writes the fresh frame onto the
-            // stack, which a copy stack must have cleared for us.
             stack.will_resume();
-            let ctx = switch::make(&stack, root::<I, Y, R, F>);
+            let ctx = switch::make(&stack, root_primed::<I, Y, R, F>);
             let t = switch::jump(ctx, ptr::addr_of_mut!(f).cast());
             stack.did_suspend(NonNull::new(t.fctx.cast()));
             Coroutine {
                 ctx: t.fctx,
+                fresh: None,
+                finished: ResumeError::Completed,
+                stack,
+                _types: PhantomData,
+            }
+        }
+    }
+
+    /// Writes `f` at the top of the stack and a fresh context frame below
+    /// it. No switch happens: the first resume enters [`root`], which takes
+    /// the closure from there.
+    ///
+    /// # Safety
+    /// As [`spawn`](Coroutine::spawn); `f` fits in an eighth of the stack.
+    unsafe fn spawn_in_place<F>(mut stack: S, f: F) -> Self
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        let top = stack.top().as_ptr() as usize;
+        let bottom = stack.bottom().as_ptr() as usize;
+        let closure = (top - size_of::<F>()) & !(align_of::<F>() - 1);
+        let sp = closure & !15;
+        // SAFETY: the stack honours the `Stack` contract (its bytes are ours)
+        // and moves into the coroutine, which keeps it alive while the
+        // context exists; `closure..top` and the frame below `sp` lie inside
+        // it (the caller checked the size). The hooks run first so a copy
+        // stack has its region ready for the bytes we write.
+        unsafe {
+            stack.will_resume();
+            ptr::write(closure as *mut F, f);
+            let ctx = switch::make_at(sp as *mut c_void, sp - bottom, root::<I, Y, R, F>);
+            stack.did_suspend(NonNull::new(ctx.cast()));
+            Coroutine {
+                ctx: (ctx as usize | FRESH_TAG) as FcontextT,
+                fresh: Some(Fresh {
+                    closure: closure as *mut c_void,
+                    drop: drop_closure::<F>,
+                }),
                 finished: ResumeError::Completed,
                 stack,
                 _types: PhantomData,
@@ -475,9 +611,38 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
             return Err(ResumeError::StackBusy);
         }
         let mut exchange = Exchange::new(Message::Input(input));
-        // SAFETY: `ctx` is our suspended coroutine (not null: checked), its
-        // stack is `self.stack`.
-        let t = unsafe { self.switch_in(&mut exchange) };
+        let t = if self.ctx as usize & FRESH_TAG != 0 {
+            self.start(&mut exchange)
+        } else {
+            // SAFETY: `ctx` is our suspended coroutine (not null: checked),
+            // its stack is `self.stack`.
+            unsafe { self.switch_in(ptr::from_mut(&mut exchange).cast()) }
+        };
+        self.after_switch(t, exchange)
+    }
+
+    /// The first switch: enters `root` with the closure's address.
+    #[cold]
+    #[inline(never)]
+    fn start(&mut self, exchange: &mut Exchange<I, Y, R>) -> Transfer {
+        let fresh = self.fresh.take();
+        let closure = fresh.map_or(ptr::null_mut(), |fresh| fresh.closure);
+        self.ctx = (self.ctx as usize & !FRESH_TAG) as FcontextT;
+        let mut start = Start {
+            exchange: ptr::from_mut(exchange).cast(),
+            closure,
+        };
+        // SAFETY: a fresh context of ours whose entry expects this `Start`.
+        unsafe { self.switch_in(ptr::addr_of_mut!(start).cast()) }
+    }
+
+    /// Reads what the coroutine left in `exchange` after a switch into it.
+    #[inline(always)]
+    fn after_switch(
+        &mut self,
+        t: Transfer,
+        exchange: Exchange<I, Y, R>,
+    ) -> Result<CoroutineResult<Y, R>, ResumeError> {
         match &*exchange.msg {
             Message::Yield(value) => {
                 // SAFETY: the coroutine wrote this value for us; `msg` is
@@ -493,17 +658,18 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
         }
     }
 
-    /// Jumps into the coroutine with `exchange`.
+    /// Jumps into the coroutine with `data`.
     ///
     /// # Safety
-    /// `self.ctx` is a live suspended context.
+    /// `self.ctx` is a live suspended (untagged) context and `data` what it
+    /// expects.
     #[inline(always)]
-    unsafe fn switch_in(&mut self, exchange: &mut Exchange<I, Y, R>) -> Transfer {
+    unsafe fn switch_in(&mut self, data: *mut c_void) -> Transfer {
         // SAFETY: per the caller; the hooks run around the switch as the
         // `Stack` contract describes.
         unsafe {
             self.stack.will_resume();
-            switch::jump(self.ctx, ptr::from_mut(exchange).cast::<c_void>())
+            switch::jump(self.ctx, data)
         }
     }
 
@@ -536,9 +702,27 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
             unsafe { self.stack.did_suspend(None) };
             return;
         }
-        let mut exchange = Exchange::new(Message::Unwind);
+        if let Some(fresh) = self.fresh.take() {
+            // Never started: only the closure exists, at the top of the
+            // stack; drop it there, no switch needed.
+            self.ctx = ptr::null_mut();
+            // SAFETY: the hooks bracket our access to the stack's bytes; the
+            // closure is live and never used again.
+            unsafe {
+                self.stack.will_resume();
+                let dropped = panic::catch_unwind(AssertUnwindSafe(|| (fresh.drop)(fresh.closure)));
+                self.stack.did_suspend(None);
+                if let Err(payload) = dropped {
+                    if !std::thread::panicking() {
+                        panic::resume_unwind(payload);
+                    }
+                }
+            }
+            return;
+        }
+        let mut exchange = Exchange::<I, Y, R>::new(Message::Unwind);
         // SAFETY: called only while `ctx` is a live suspended context.
-        unsafe { self.switch_in(&mut exchange) };
+        unsafe { self.switch_in(ptr::from_mut(&mut exchange).cast()) };
         if let Message::Yield(_) = &*exchange.msg {
             // The body caught the unwind and suspended again: its frames are
             // alive and may point anywhere, so neither freeing nor keeping

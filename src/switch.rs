@@ -31,6 +31,17 @@ pub(crate) unsafe fn ontop(to: FcontextT, data: *mut c_void, f: OntopFn) -> Tran
     unsafe { raw::ontop_fcontext(to, data, f) }
 }
 
+/// Builds a fresh context whose frame ends at `sp` (the top of the usable
+/// area, `size` bytes above its bottom) and that starts in `entry`.
+///
+/// # Safety
+/// `sp - size .. sp` is writable stack memory that outlives the context.
+#[inline]
+pub(crate) unsafe fn make_at(sp: *mut c_void, size: usize, entry: raw::EntryFn) -> FcontextT {
+    // SAFETY: forwarded contract.
+    unsafe { raw::make_fcontext(sp, size, entry) }
+}
+
 /// Builds a fresh context at the top of `stack` that starts in `entry`.
 ///
 /// # Safety

@@ -282,3 +282,33 @@ fn send_and_sync_bounds() {
     // The non-Send cases are compile_fail doctests on `Coroutine` and
     // `Fiber` (a test cannot assert that something does not compile).
 }
+
+#[test]
+fn closures_large_and_small_keep_their_captures() {
+    // 1 KiB of captures sits at the top of the coroutine's stack; 256 KiB
+    // does not fit there (a 128 KiB stack) and is boxed instead. Both must
+    // arrive intact, and both must be dropped if the coroutine never runs.
+    let small = [7u8; 1024];
+    let mut co =
+        Coroutine::new(move |_: &Yielder<(), ()>, ()| small.iter().map(|&b| b as u32).sum::<u32>())
+            .unwrap();
+    assert_eq!(co.resume(()).unwrap().into_complete(), Some(7 * 1024));
+
+    let big = vec![3u8; 256 * 1024].into_boxed_slice();
+    let big: Box<[u8; 256 * 1024]> = big.try_into().unwrap();
+    let big = *big;
+    let mut co =
+        Coroutine::new(move |_: &Yielder<(), ()>, ()| big.iter().map(|&b| b as u32).sum::<u32>())
+            .unwrap();
+    assert_eq!(co.resume(()).unwrap().into_complete(), Some(3 * 256 * 1024));
+
+    let drops = Arc::new(AtomicUsize::new(0));
+    let guard = Counted(drops.clone());
+    let padding = [0u8; 64 * 1024];
+    let co = Coroutine::new(move |_: &Yielder<(), ()>, ()| {
+        let _keep = (&guard, padding.len());
+    })
+    .unwrap();
+    drop(co);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
