@@ -1,6 +1,6 @@
 /*
  * Cross-target conformance harness for make_fcontext / jump_fcontext /
- * ontop_fcontext (see /work/notes/HARNESS.md and conformance/targets.ini).
+ * ontop_fcontext; the targets it runs on are in conformance/targets.ini.
  *
  * One portable C11 program, linked with one target's context-switch assembly
  * (asm/) and its register helper (conformance/regs/). The matrix runner
@@ -42,7 +42,20 @@
 #include <unistd.h>
 #endif
 
-/* The per-target register helpers (conformance/regs/). */
+/*
+ * The per-target register helpers (conformance/regs/<arch>.S or .asm), with
+ * the platform's C decoration:
+ *   fc_regs_jump  loads a pattern derived from `seed` into every callee-saved
+ *                 register of the ABI (general-purpose, FP/SIMD where
+ *                 callee-saved, FP control registers where callee-saved),
+ *                 calls jump_fcontext(to, vp), stores the result in *out and
+ *                 returns 0 if every register still holds its pattern, else
+ *                 1 + the index of the first that does not (order documented
+ *                 in the regs file). The caller's own registers are restored.
+ *   fc_regs_ontop the same through ontop_fcontext(to, vp, fn).
+ *   fc_caller_sp  the caller's stack pointer at the call site (before the call
+ *                 instruction; on x86 the value after the return address pops).
+ */
 int fc_regs_jump(fcontext_t to, void *vp, fcontext_transfer_t *out, uintptr_t seed);
 int fc_regs_ontop(fcontext_t to, void *vp, fcontext_transfer_t (*fn)(fcontext_transfer_t),
                   fcontext_transfer_t *out, uintptr_t seed);

@@ -1,6 +1,6 @@
 /*
  * Register-preservation helpers for i386 (System V ELF, Mach-O and 32-bit
- * Windows), GNU assembler syntax. Interface: /work/notes/HARNESS.md.
+ * Windows), GNU assembler syntax. Interface: the declarations at the top of conformance/harness.c.
  *
  * Callee-saved state of the i386 ABIs, in the index order the helpers report
  * (result = 1 + index of the first register that changed):

@@ -1,6 +1,6 @@
 /*
  * Register-preservation helpers for x86_64 System V (ELF and Mach-O), GNU
- * assembler syntax. Interface: /work/notes/HARNESS.md.
+ * assembler syntax. Interface: the declarations at the top of conformance/harness.c.
  *
  * Callee-saved state of the SysV x86_64 ABI, in the index order the helpers
  * report (result = 1 + index of the first register that changed):

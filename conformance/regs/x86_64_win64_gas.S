@@ -1,6 +1,6 @@
 /*
  * Register-preservation helpers for x86_64 Windows (Microsoft x64 ABI),
- * GNU assembler syntax (MinGW-w64). Interface: /work/notes/HARNESS.md.
+ * GNU assembler syntax (MinGW-w64). Interface: the declarations at the top of conformance/harness.c.
  *
  * Nonvolatile state of the x64 ABI, in the index order the helpers report
  * (result = 1 + index of the first register that changed):
