@@ -312,3 +312,18 @@ fn closures_large_and_small_keep_their_captures() {
     drop(co);
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn suspended_coroutine_dropped_on_another_thread_unwinds_there() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let inner = drops.clone();
+    let mut co = Coroutine::new(move |y: &Yielder<(), u32>, ()| nest(5, &inner, y)).unwrap();
+    assert_eq!(co.resume(()).unwrap().into_yield(), Some(7));
+    let dropper = std::thread::spawn(move || {
+        drop(co);
+        std::thread::current().id()
+    });
+    let dropper_id = dropper.join().unwrap();
+    assert_ne!(dropper_id, std::thread::current().id());
+    assert_eq!(drops.load(Ordering::SeqCst), 6);
+}

@@ -201,3 +201,31 @@ fn pool_is_shared_between_threads() {
     let cached = pool.cached();
     assert!((1..=8).contains(&cached), "{cached}");
 }
+
+#[test]
+fn coroutines_run_on_minimum_size_stacks() {
+    // The crate's own frames (entry, panic catching, the switch) fit in the
+    // smallest stack the size checks accept, with room for a small body, on
+    // both stack kinds. (A panic is another matter: the default panic hook
+    // printing a backtrace needs more than `minimum_size`, as on any small
+    // stack.)
+    let min = stack_traits::minimum_size();
+    let fixed = FixedStack::new(min).unwrap();
+    let mut co = Coroutine::with_stack(fixed, |y: &Yielder<u32, u32>, x: u32| y.suspend(x + 1) * 2);
+    assert_eq!(co.resume(1).unwrap().into_yield(), Some(2));
+    assert_eq!(co.resume(5).unwrap().into_complete(), Some(10));
+
+    let protected = ProtectedStack::new(min).unwrap();
+    let mut co = Coroutine::with_stack(protected, |y: &Yielder<u32, String>, x: u32| {
+        let mut text = x.to_string();
+        loop {
+            text.push('!');
+            if y.suspend(text.clone()) == 0 {
+                return text.len();
+            }
+        }
+    });
+    assert_eq!(co.resume(7).unwrap().into_yield().as_deref(), Some("7!"));
+    assert_eq!(co.resume(1).unwrap().into_yield().as_deref(), Some("7!!"));
+    assert_eq!(co.resume(0).unwrap().into_complete(), Some(3));
+}

@@ -17,6 +17,13 @@
 //! [`maximum_size`](crate::stack_traits::maximum_size). A size outside those
 //! limits is a [`StackError`], never a panic.
 //!
+//! The minimum (`SIGSTKSZ`, about 8-16 KiB) holds the crate's own frames
+//! and a small body, but not, for example, the default panic hook printing
+//! a backtrace; give any coroutine that may panic or call into deep library
+//! code a stack of the default size or more. On a [`ProtectedStack`] running
+//! out is a fault in the guard page; on a [`FixedStack`] it silently
+//! overwrites the memory below.
+//!
 //! [`Coroutine`]: crate::Coroutine
 //! [`Fiber`]: crate::Fiber
 
