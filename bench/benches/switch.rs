@@ -8,6 +8,9 @@
 //! Copy-stack costs come from the copy-stack example
 //! (`examples/copystack_bench.rs` in the main crate), not from here.
 
+#[path = "../src/pin.rs"]
+mod pin;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use fcontext::raw::{jump_fcontext, make_fcontext, Transfer};
 use fcontext::{Coroutine, CoroutineResult, Fiber, Generator, ProtectedStack, StackPool, Yielder};
@@ -25,6 +28,7 @@ unsafe extern "C" fn raw_partner(mut t: Transfer) {
 }
 
 fn round_trip(c: &mut Criterion) {
+    pin::pin_to_one_cpu(); // the first group runs first
     let mut g = c.benchmark_group("round_trip");
 
     // Raw jump_fcontext: the floor the safe layer is measured against. The

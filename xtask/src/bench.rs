@@ -260,8 +260,9 @@ fn copystack(results: &Path, memory_tsv: &PathBuf) -> Result {
     for l in &lines[1..] {
         let f: Vec<&str> = l.split('\t').collect();
         let get = |i: usize| f.get(i).copied().unwrap_or("");
+        // Its own kind: the example's coroutines keep less live stack than memory.rs's.
         mem.push_str(&format!(
-            "{}\t{}\t{}\tcopystack_bench example: {}\n",
+            "{}-example\t{}\t{}\t{}\n",
             get(k),
             get(c),
             get(b),

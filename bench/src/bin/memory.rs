@@ -133,6 +133,11 @@ fn all(path: &str) {
                         2 * want + 1000
                     ),
                 )
+            } else if kind != "copystack" && 2 * want + 1000 > 65530 {
+                (
+                    want,
+                    format!("needs ~{} mappings: vm.max_map_count was raised to {map_limit} for this run (the default 65530 fits ~32,000 guarded stacks)", 2 * want + 1000),
+                )
             } else {
                 (want, String::new())
             };

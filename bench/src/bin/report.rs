@@ -49,9 +49,11 @@ fn parse_args() -> Res<Args> {
             "--results" => results = Some(PathBuf::from(value()?)),
             "--criterion" => criterion = Some(PathBuf::from(value()?)),
             "--out" => out = Some(PathBuf::from(value()?)),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "unknown argument `{a}` (usage: report --results DIR --criterion DIR --out DIR)"
-            )),
+            ))
+            }
         }
     }
     Ok(Args {
@@ -322,10 +324,14 @@ fn read_memory(results: &Path) -> Res<Vec<(String, u64, f64, String)>> {
         .collect()
 }
 
-const MEMORY_KINDS: [(&str, &str); 3] = [
+const MEMORY_KINDS: [(&str, &str); 4] = [
     ("protected", "ProtectedStack (128 KiB, lazily committed)"),
     ("pooled", "StackPool stacks (128 KiB)"),
     ("copystack", "copy-stack coroutines (one shared stack)"),
+    (
+        "copystack-example",
+        "copy-stack, `copystack_bench` example (less live stack each)",
+    ),
 ];
 
 /// Copy-stack resume cost from `copystack.tsv` (written by the main crate's
@@ -420,6 +426,7 @@ fn plot_lines(
     x_desc: &str,
     y_desc: &str,
     series: &[(String, Vec<(f64, f64)>)],
+    legend: SeriesLabelPosition,
 ) -> DrawResult {
     let root = BitMapBackend::new(path, (900, 560)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -447,6 +454,14 @@ fn plot_lines(
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| {
+            if *v >= 1.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.1}")
+            }
+        })
         .label_style(("sans-serif", 16))
         .draw()?;
     let colors = [
@@ -459,13 +474,15 @@ fn plot_lines(
         let c = colors[i % colors.len()];
         chart
             .draw_series(LineSeries::new(data.iter().copied(), c.stroke_width(3)))?
-            .label(name.clone())
+            .label(name.replace('`', ""))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
-        chart.draw_series(data.iter().map(|&p| Circle::new(p, 5, c.filled())))?;
+        // Shrinking markers keep series that coincide (protected and pooled stacks) visible.
+        let r = 8u32.saturating_sub(2 * i as u32).max(3);
+        chart.draw_series(data.iter().map(|&p| Circle::new(p, r, c.filled())))?;
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(legend)
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .label_font(("sans-serif", 16))
@@ -586,6 +603,7 @@ fn run() -> Res {
             "live coroutines",
             "KiB of RSS per coroutine",
             &mem_series,
+            SeriesLabelPosition::MiddleRight,
         )
         .map_err(|e| format!("plot {}: {e}", p.display()))?;
         md.push_str("![Memory per coroutine against coroutine count](bench-memory.png)\n\n");
@@ -662,6 +680,7 @@ fn run() -> Res {
                         LIBACO_PUBLISHED.to_vec(),
                     ),
                 ],
+                SeriesLabelPosition::UpperLeft,
             )
             .map_err(|e| format!("plot {}: {e}", p.display()))?;
             md.push_str("![Copy-stack resume cost against saved bytes](bench-copystack.png)\n\n");
