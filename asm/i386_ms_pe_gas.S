@@ -44,34 +44,34 @@
     .def    _make_fcontext; .scl 2; .type 32; .endef
 _make_fcontext:
     movl    4(%esp), %eax           /* the stack top passed in */
-    leal    -8(%eax), %eax
-    andl    $-16, %eax
+    leal    -8(%eax), %eax          /* 8 bytes below the top stay unused (Boost's placement) */
+    andl    $-16, %eax              /* 16-byte aligned frame base */
     leal    -0x40(%eax), %eax       /* fctx = 0 (mod 16): entry esp + 4 aligned */
     stmxcsr (%eax)                  /* fresh context inherits the SSE control/status */
     fnstcw  0x4(%eax)               /* ... and the x87 control word */
-    movl    4(%esp), %ecx
+    movl    4(%esp), %ecx           /* sp */
     movl    %ecx, 0x14(%eax)        /* StackBase: the top as given */
-    subl    8(%esp), %ecx
+    subl    8(%esp), %ecx           /* sp - size */
     movl    %ecx, 0x10(%eax)        /* StackLimit: lowest usable address */
     movl    %ecx, 0x0c(%eax)        /* DeallocationStack: same */
     movl    $0, 0x08(%eax)          /* FiberData: a context is no Windows fiber */
-    movl    12(%esp), %ecx
+    movl    12(%esp), %ecx          /* the entry function */
     movl    %ecx, 0x24(%eax)        /* trampoline finds the entry function in ebx */
     movl    $fcontext_trampoline, 0x2c(%eax) /* first jump resumes there (base-relocated) */
     movl    $fcontext_finish, 0x28(%eax)     /* trampoline makes finish the return address */
     movl    %fs:0x0, %ecx           /* head of the thread's SEH chain */
     xorl    %edx, %edx              /* no handler if the chain is empty */
-    cmpl    $-1, %ecx
-    je      2f
+    cmpl    $-1, %ecx               /* an empty chain? */
+    je      2f                      /* then there is no handler to copy */
 1:  movl    (%ecx), %edx            /* walk to the record whose next is -1 */
-    cmpl    $-1, %edx
-    je      3f
-    movl    %edx, %ecx
-    jmp     1b
+    cmpl    $-1, %edx               /* the last record? */
+    je      3f                      /* found it */
+    movl    %edx, %ecx              /* on to the next record */
+    jmp     1b                      /* keep walking */
 3:  movl    4(%ecx), %edx           /* its handler (normally ntdll's final one) */
 2:  movl    %edx, 0x3c(%eax)        /* the context's own terminal SEH record */
-    movl    $-1, 0x38(%eax)
-    leal    0x38(%eax), %ecx
+    movl    $-1, 0x38(%eax)         /* next = -1: end of the context's chain */
+    leal    0x38(%eax), %ecx        /* the address of that record */
     movl    %ecx, 0x18(%eax)        /* ... is the context's whole SEH chain */
     ret                             /* eax = fctx */
 
@@ -79,7 +79,7 @@ _make_fcontext:
     .def    fcontext_trampoline; .scl 3; .type 32; .endef
 fcontext_trampoline:
     movl    %eax, (%esp)            /* entry argument {fctx, data} (esp = fctx + 0x30) */
-    movl    %edx, 4(%esp)
+    movl    %edx, 4(%esp)           /* entry argument transfer_t.data */
     pushl   %ebp                    /* finish becomes the entry function's return address */
     jmp     *%ebx                   /* enter fn(transfer_t) */
 fcontext_finish:
@@ -98,43 +98,43 @@ fcontext_finish:
     fnstcw  0x4(%esp)               /* so is the x87 control word */
 #endif
     movl    %fs:0x18, %edx          /* the TIB (NT_TIB.Self) */
-    movl    0x00(%edx), %ecx
+    movl    0x00(%edx), %ecx        /* TIB ExceptionList */
     movl    %ecx, 0x18(%esp)        /* ExceptionList */
-    movl    0x04(%edx), %ecx
+    movl    0x04(%edx), %ecx        /* TIB StackBase */
     movl    %ecx, 0x14(%esp)        /* StackBase */
-    movl    0x08(%edx), %ecx
+    movl    0x08(%edx), %ecx        /* TIB StackLimit */
     movl    %ecx, 0x10(%esp)        /* StackLimit */
-    movl    0xe0c(%edx), %ecx
+    movl    0xe0c(%edx), %ecx       /* TIB DeallocationStack */
     movl    %ecx, 0x0c(%esp)        /* DeallocationStack */
-    movl    0x10(%edx), %ecx
+    movl    0x10(%edx), %ecx        /* TIB FiberData */
     movl    %ecx, 0x08(%esp)        /* FiberData */
-    movl    %edi, 0x1c(%esp)
-    movl    %esi, 0x20(%esp)
-    movl    %ebx, 0x24(%esp)
-    movl    %ebp, 0x28(%esp)
+    movl    %edi, 0x1c(%esp)        /* callee-saved: back when this side resumes */
+    movl    %esi, 0x20(%esp)        /* callee-saved: back when this side resumes */
+    movl    %ebx, 0x24(%esp)        /* callee-saved: back when this side resumes */
+    movl    %ebp, 0x28(%esp)        /* callee-saved: back when this side resumes */
 .endm
 
 /* Loads the frame at esp (the target's) into the registers and the TIB
    (edx); ecx is scratch, eax is left alone. */
 .macro RESTORE_CONTEXT
 #ifndef FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr (%esp)
-    fldcw   0x4(%esp)
+    ldmxcsr (%esp)                  /* the target's SSE control state */
+    fldcw   0x4(%esp)               /* the target's x87 control word */
 #endif
     movl    0x18(%esp), %ecx        /* the target's stack and SEH chain become the thread's */
-    movl    %ecx, 0x00(%edx)
-    movl    0x14(%esp), %ecx
-    movl    %ecx, 0x04(%edx)
-    movl    0x10(%esp), %ecx
-    movl    %ecx, 0x08(%edx)
-    movl    0x0c(%esp), %ecx
-    movl    %ecx, 0xe0c(%edx)
-    movl    0x08(%esp), %ecx
-    movl    %ecx, 0x10(%edx)
-    movl    0x1c(%esp), %edi
-    movl    0x20(%esp), %esi
-    movl    0x24(%esp), %ebx
-    movl    0x28(%esp), %ebp
+    movl    %ecx, 0x00(%edx)        /* ... now describes the target */
+    movl    0x14(%esp), %ecx        /* the target's StackBase */
+    movl    %ecx, 0x04(%edx)        /* ... now describes the target */
+    movl    0x10(%esp), %ecx        /* the target's StackLimit */
+    movl    %ecx, 0x08(%edx)        /* ... now describes the target */
+    movl    0x0c(%esp), %ecx        /* the target's DeallocationStack */
+    movl    %ecx, 0xe0c(%edx)       /* ... now describes the target */
+    movl    0x08(%esp), %ecx        /* the target's FiberData */
+    movl    %ecx, 0x10(%edx)        /* ... now describes the target */
+    movl    0x1c(%esp), %edi        /* the target's edi */
+    movl    0x20(%esp), %esi        /* the target's esi */
+    movl    0x24(%esp), %ebx        /* the target's ebx */
+    movl    0x28(%esp), %ebp        /* the target's ebp */
 .endm
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp)
@@ -163,7 +163,7 @@ _ontop_fcontext:
     movl    0x30(%esp), %esp        /* switch to the target's frame */
     movl    %eax, 0x30(%esp)        /* fn's argument {our fctx, vp} goes into the */
     movl    0x34(%eax), %ecx        /* target's own (now dead) argument slots */
-    movl    %ecx, 0x34(%esp)
+    movl    %ecx, 0x34(%esp)        /* ... and data = vp */
     movl    0x38(%eax), %eax        /* fn, kept in a register nothing restores */
     RESTORE_CONTEXT
     leal    0x2c(%esp), %esp        /* resume address stays: fn's return address */

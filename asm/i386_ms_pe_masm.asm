@@ -51,43 +51,43 @@ IFNDEF FCONTEXT_NO_FPU_CONTROL
     fnstcw  WORD PTR [esp+4]            ; so is the x87 control word
 ENDIF
     mov     edx, fs:[18h]               ; the TIB (NT_TIB.Self)
-    mov     ecx, [edx]
+    mov     ecx, [edx]                  ; TIB ExceptionList
     mov     [esp+18h], ecx              ; ExceptionList
-    mov     ecx, [edx+04h]
+    mov     ecx, [edx+04h]              ; TIB StackBase
     mov     [esp+14h], ecx              ; StackBase
-    mov     ecx, [edx+08h]
+    mov     ecx, [edx+08h]              ; TIB StackLimit
     mov     [esp+10h], ecx              ; StackLimit
-    mov     ecx, [edx+0e0ch]
+    mov     ecx, [edx+0e0ch]            ; TIB DeallocationStack
     mov     [esp+0ch], ecx              ; DeallocationStack
-    mov     ecx, [edx+10h]
+    mov     ecx, [edx+10h]              ; TIB FiberData
     mov     [esp+08h], ecx              ; FiberData
-    mov     [esp+1ch], edi
-    mov     [esp+20h], esi
-    mov     [esp+24h], ebx
-    mov     [esp+28h], ebp
+    mov     [esp+1ch], edi              ; callee-saved: back when this side resumes
+    mov     [esp+20h], esi              ; callee-saved: back when this side resumes
+    mov     [esp+24h], ebx              ; callee-saved: back when this side resumes
+    mov     [esp+28h], ebp              ; callee-saved: back when this side resumes
 ENDM
 
 ; Loads the frame at esp (the target's) into the registers and the TIB (edx);
 ; ecx is scratch, eax is left alone.
 RESTORE_CONTEXT MACRO
 IFNDEF FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr DWORD PTR [esp]
-    fldcw   WORD PTR [esp+4]
+    ldmxcsr DWORD PTR [esp]             ; the target's SSE control state
+    fldcw   WORD PTR [esp+4]            ; the target's x87 control word
 ENDIF
     mov     ecx, [esp+18h]              ; the target's stack and SEH chain become the thread's
-    mov     [edx], ecx
-    mov     ecx, [esp+14h]
-    mov     [edx+04h], ecx
-    mov     ecx, [esp+10h]
-    mov     [edx+08h], ecx
-    mov     ecx, [esp+0ch]
-    mov     [edx+0e0ch], ecx
-    mov     ecx, [esp+08h]
-    mov     [edx+10h], ecx
-    mov     edi, [esp+1ch]
-    mov     esi, [esp+20h]
-    mov     ebx, [esp+24h]
-    mov     ebp, [esp+28h]
+    mov     [edx], ecx                  ; ... now describes the target
+    mov     ecx, [esp+14h]              ; the target's StackBase
+    mov     [edx+04h], ecx              ; ... now describes the target
+    mov     ecx, [esp+10h]              ; the target's StackLimit
+    mov     [edx+08h], ecx              ; ... now describes the target
+    mov     ecx, [esp+0ch]              ; the target's DeallocationStack
+    mov     [edx+0e0ch], ecx            ; ... now describes the target
+    mov     ecx, [esp+08h]              ; the target's FiberData
+    mov     [edx+10h], ecx              ; ... now describes the target
+    mov     edi, [esp+1ch]              ; the target's edi
+    mov     esi, [esp+20h]              ; the target's esi
+    mov     ebx, [esp+24h]              ; the target's ebx
+    mov     ebp, [esp+28h]              ; the target's ebp
 ENDM
 
 
@@ -99,42 +99,42 @@ ENDIF
 ; fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t))
 _make_fcontext PROC
     mov     eax, [esp+4]                ; the stack top passed in
-    lea     eax, [eax-8]
-    and     eax, -16
+    lea     eax, [eax-8]                ; 8 bytes below the top stay unused (Boost's placement)
+    and     eax, -16                    ; 16-byte aligned frame base
     lea     eax, [eax-40h]              ; fctx = 0 (mod 16): entry esp + 4 aligned
     stmxcsr DWORD PTR [eax]             ; fresh context inherits the SSE control/status
     fnstcw  WORD PTR [eax+4]            ; ... and the x87 control word
-    mov     ecx, [esp+4]
+    mov     ecx, [esp+4]                ; sp
     mov     [eax+14h], ecx              ; StackBase: the top as given
-    sub     ecx, [esp+8]
+    sub     ecx, [esp+8]                ; sp - size
     mov     [eax+10h], ecx              ; StackLimit: lowest usable address
     mov     [eax+0ch], ecx              ; DeallocationStack: same
     mov     DWORD PTR [eax+08h], 0      ; FiberData: a context is no Windows fiber
-    mov     ecx, [esp+0ch]
+    mov     ecx, [esp+0ch]              ; the entry function
     mov     [eax+24h], ecx              ; trampoline finds the entry function in ebx
     mov     DWORD PTR [eax+2ch], OFFSET fcontext_trampoline ; first jump resumes there
     mov     DWORD PTR [eax+28h], OFFSET fcontext_finish     ; trampoline makes finish the return address
     mov     ecx, fs:[0]                 ; head of the thread's SEH chain
     xor     edx, edx                    ; no handler if the chain is empty
-    cmp     ecx, -1
-    je      store_handler
+    cmp     ecx, -1                     ; an empty chain?
+    je      store_handler               ; then there is no handler to copy
 walk:
     mov     edx, [ecx]                  ; walk to the record whose next is -1
-    cmp     edx, -1
-    je      found
-    mov     ecx, edx
-    jmp     walk
+    cmp     edx, -1                     ; the last record?
+    je      found                       ; found it
+    mov     ecx, edx                    ; on to the next record
+    jmp     walk                        ; keep walking
 found:
     mov     edx, [ecx+4]                ; its handler (normally ntdll's final one)
 store_handler:
     mov     [eax+3ch], edx              ; the context's own terminal SEH record
-    mov     DWORD PTR [eax+38h], -1
-    lea     ecx, [eax+38h]
+    mov     DWORD PTR [eax+38h], -1     ; next = -1: end of the context's chain
+    lea     ecx, [eax+38h]              ; the address of that record
     mov     [eax+18h], ecx              ; ... is the context's whole SEH chain
     ret                                 ; eax = fctx
 fcontext_trampoline:                    ; labels inside the PROC stay local to it
     mov     [esp], eax                  ; entry argument {fctx, data} (esp = fctx + 0x30)
-    mov     [esp+4], edx
+    mov     [esp+4], edx                ; entry argument transfer_t.data
     push    ebp                         ; finish becomes the entry function's return address
     jmp     ebx                         ; enter fn(transfer_t)
 fcontext_finish:
@@ -164,7 +164,7 @@ _ontop_fcontext PROC
     mov     esp, [esp+30h]              ; switch to the target's frame
     mov     [esp+30h], eax              ; fn's argument {our fctx, vp} goes into the
     mov     ecx, [eax+34h]              ; target's own (now dead) argument slots
-    mov     [esp+34h], ecx
+    mov     [esp+34h], ecx              ; ... and data = vp
     mov     eax, [eax+38h]              ; fn, kept in a register nothing restores
     RESTORE_CONTEXT
     lea     esp, [esp+2ch]              ; resume address stays: fn's return address

@@ -54,17 +54,17 @@ make_fcontext:
     movl    4(%esp), %eax           /* the stack top passed in */
     andl    $-16, %eax              /* psABI: 16-byte aligned stack */
     leal    -0x30(%eax), %eax       /* fctx = 0 (mod 16): entry esp + 4 aligned */
-    movl    12(%esp), %edx
+    movl    12(%esp), %edx          /* the entry function */
     movl    %edx, 0x10(%eax)        /* trampoline finds the entry function in ebx */
     stmxcsr (%eax)                  /* fresh context inherits the SSE control/status */
     fnstcw  0x4(%eax)               /* ... and the x87 control word */
-    leal    0x8(%eax), %edx
+    leal    0x8(%eax), %edx         /* hidden pointer = the edi/esi slots */
     movl    %edx, 0x1c(%eax)        /* first jump writes {fctx, data} to the edi/esi slots */
     call    1f                      /* no relocations: addresses from our own position */
 1:  popl    %ecx
-    leal    (fcontext_trampoline - 1b)(%ecx), %edx
+    leal    (fcontext_trampoline - 1b)(%ecx), %edx /* the trampoline, relative to label 1 */
     movl    %edx, 0x18(%eax)        /* first jump resumes at the trampoline */
-    leal    (fcontext_finish - 1b)(%ecx), %edx
+    leal    (fcontext_finish - 1b)(%ecx), %edx /* finish, likewise */
     movl    %edx, 0x14(%eax)        /* trampoline makes finish the return address */
     ret                             /* eax = fctx */
     .cfi_endproc
@@ -86,9 +86,9 @@ fcontext_trampoline:
 fcontext_finish:
     call    2f                      /* the PLT needs ebx = GOT */
 2:  popl    %ebx
-    addl    $_GLOBAL_OFFSET_TABLE_ + (. - 2b), %ebx
+    addl    $_GLOBAL_OFFSET_TABLE_ + (. - 2b), %ebx /* ebx = GOT, as the PLT entry expects */
     andl    $-16, %esp              /* psABI alignment for the call below */
-    subl    $12, %esp
+    subl    $12, %esp               /* with the push below: 16-aligned at the call */
     pushl   $0                      /* the entry function returned: exit status 0 */
     call    _exit@PLT               /* _exit, not exit: the context owns no atexit duty */
     hlt                             /* _exit does not return */
@@ -104,10 +104,10 @@ fcontext_finish:
     stmxcsr (%esp)                  /* MXCSR control bits are callee-saved */
     fnstcw  0x4(%esp)               /* so is the x87 control word */
 #endif
-    movl    %edi, 0x08(%esp)
-    movl    %esi, 0x0c(%esp)
-    movl    %ebx, 0x10(%esp)
-    movl    %ebp, 0x14(%esp)
+    movl    %edi, 0x08(%esp)        /* callee-saved: back when this side resumes */
+    movl    %esi, 0x0c(%esp)        /* callee-saved: back when this side resumes */
+    movl    %ebx, 0x10(%esp)        /* callee-saved: back when this side resumes */
+    movl    %ebp, 0x14(%esp)        /* callee-saved: back when this side resumes */
     .cfi_rel_offset edi, 0x08
     .cfi_rel_offset esi, 0x0c
     .cfi_rel_offset ebx, 0x10
@@ -118,13 +118,13 @@ fcontext_finish:
    are left alone. */
 .macro RESTORE_FRAME
 #ifndef FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr (%esp)
-    fldcw   0x4(%esp)
+    ldmxcsr (%esp)                  /* the target's SSE control state */
+    fldcw   0x4(%esp)               /* the target's x87 control word */
 #endif
-    movl    0x08(%esp), %edi
-    movl    0x0c(%esp), %esi
-    movl    0x10(%esp), %ebx
-    movl    0x14(%esp), %ebp
+    movl    0x08(%esp), %edi        /* the target's edi */
+    movl    0x0c(%esp), %esi        /* the target's esi */
+    movl    0x10(%esp), %ebx        /* the target's ebx */
+    movl    0x14(%esp), %ebp        /* the target's ebp */
 .endm
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp)

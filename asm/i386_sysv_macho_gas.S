@@ -37,30 +37,30 @@
 _make_fcontext:
 __ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE: /* Boost >= 1.87 name */
     movl    4(%esp), %eax           /* the stack top passed in */
-    leal    -8(%eax), %eax
-    andl    $-16, %eax
+    leal    -8(%eax), %eax          /* 8 bytes below the top stay unused (Boost's placement) */
+    andl    $-16, %eax              /* 16-byte aligned frame base */
     leal    -0x2c(%eax), %eax       /* fctx = 4 (mod 16): entry esp + 4 aligned */
-    movl    12(%esp), %edx
+    movl    12(%esp), %edx          /* the entry function */
     movl    %edx, 0x10(%eax)        /* trampoline finds the entry function in ebx */
     stmxcsr (%eax)                  /* fresh context inherits the SSE control/status */
     fnstcw  0x4(%eax)               /* ... and the x87 control word */
     calll   1f                      /* no relocations: addresses from our own position */
 1:  popl    %ecx
-    leal    (fcontext_trampoline - 1b)(%ecx), %edx
+    leal    (fcontext_trampoline - 1b)(%ecx), %edx /* the trampoline, relative to label 1 */
     movl    %edx, 0x18(%eax)        /* first jump resumes at the trampoline */
-    leal    (fcontext_finish - 1b)(%ecx), %edx
+    leal    (fcontext_finish - 1b)(%ecx), %edx /* finish, likewise */
     movl    %edx, 0x14(%eax)        /* trampoline makes finish the return address */
     ret                             /* eax = fctx */
 
     .p2align 4
 fcontext_trampoline:
     movl    %eax, (%esp)            /* entry argument {fctx, data} (esp = fctx + 0x1c) */
-    movl    %edx, 4(%esp)
+    movl    %edx, 4(%esp)           /* entry argument transfer_t.data */
     pushl   %ebp                    /* finish becomes the entry function's return address */
     jmp     *%ebx                   /* enter fn(transfer_t) with esp + 4 16-aligned */
 fcontext_finish:
     andl    $-16, %esp              /* Darwin requires 16-byte alignment at calls */
-    subl    $12, %esp
+    subl    $12, %esp               /* with the push below: 16-aligned at the call */
     pushl   $0                      /* the entry function returned: exit status 0 */
     calll   __exit                  /* _exit, not exit: the context owns no atexit duty */
     hlt                             /* _exit does not return */
@@ -73,23 +73,23 @@ fcontext_finish:
     stmxcsr (%esp)                  /* MXCSR control bits are callee-saved */
     fnstcw  0x4(%esp)               /* so is the x87 control word */
 #endif
-    movl    %edi, 0x08(%esp)
-    movl    %esi, 0x0c(%esp)
-    movl    %ebx, 0x10(%esp)
-    movl    %ebp, 0x14(%esp)
+    movl    %edi, 0x08(%esp)        /* callee-saved: back when this side resumes */
+    movl    %esi, 0x0c(%esp)        /* callee-saved: back when this side resumes */
+    movl    %ebx, 0x10(%esp)        /* callee-saved: back when this side resumes */
+    movl    %ebp, 0x14(%esp)        /* callee-saved: back when this side resumes */
 .endm
 
 /* Loads the frame at esp (the target's) into the registers; eax, ecx and edx
    are left alone. */
 .macro RESTORE_FRAME
 #ifndef FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr (%esp)
-    fldcw   0x4(%esp)
+    ldmxcsr (%esp)                  /* the target's SSE control state */
+    fldcw   0x4(%esp)               /* the target's x87 control word */
 #endif
-    movl    0x08(%esp), %edi
-    movl    0x0c(%esp), %esi
-    movl    0x10(%esp), %ebx
-    movl    0x14(%esp), %ebp
+    movl    0x08(%esp), %edi        /* the target's edi */
+    movl    0x0c(%esp), %esi        /* the target's esi */
+    movl    0x10(%esp), %ebx        /* the target's ebx */
+    movl    0x14(%esp), %ebp        /* the target's ebp */
 .endm
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp)

@@ -52,22 +52,22 @@
     .seh_proc make_fcontext
 make_fcontext:
     .seh_endprologue
-    movq    %rcx, %rax
+    movq    %rcx, %rax              /* work on the stack top passed in */
     andq    $-16, %rax              /* movaps in jump needs a 16-aligned frame */
     leaq    -0x150(%rax), %rax      /* frame, home space and the entry's transfer_t */
     movq    %r8, 0x100(%rax)        /* trampoline finds the entry function in rbx */
     movq    %rcx, 0xc8(%rax)        /* StackBase: the top as given */
-    subq    %rdx, %rcx
+    subq    %rdx, %rcx              /* sp - size: the lowest address of the stack */
     movq    %rcx, 0xc0(%rax)        /* StackLimit: lowest usable address */
     movq    %rcx, 0xb8(%rax)        /* DeallocationStack: same */
     movq    $0, 0xb0(%rax)          /* FiberData: a context is no Windows fiber */
     stmxcsr 0xa0(%rax)              /* fresh context inherits the SSE control/status */
     fnstcw  0xa4(%rax)              /* ... and the x87 control word */
-    leaq    0x140(%rax), %rcx
+    leaq    0x140(%rax), %rcx       /* the entry function's transfer_t buffer */
     movq    %rcx, 0x110(%rax)       /* first jump writes {fctx, data} here */
-    leaq    fcontext_trampoline(%rip), %rcx
+    leaq    fcontext_trampoline(%rip), %rcx /* position-independent address of the trampoline */
     movq    %rcx, 0x118(%rax)       /* first jump resumes at the trampoline */
-    leaq    fcontext_finish(%rip), %rcx
+    leaq    fcontext_finish(%rip), %rcx /* ... and of finish */
     movq    %rcx, 0x108(%rax)       /* trampoline makes finish the return address */
     ret                             /* rax = fctx */
     .seh_endproc
@@ -94,36 +94,36 @@ fcontext_finish:
 .macro SAVE_CONTEXT
     leaq    -0x118(%rsp), %rsp      /* frame below the return address; 16-aligned */
     movaps  %xmm6, 0x00(%rsp)       /* xmm6-xmm15 are callee-saved on Win64 */
-    movaps  %xmm7, 0x10(%rsp)
-    movaps  %xmm8, 0x20(%rsp)
-    movaps  %xmm9, 0x30(%rsp)
-    movaps  %xmm10, 0x40(%rsp)
-    movaps  %xmm11, 0x50(%rsp)
-    movaps  %xmm12, 0x60(%rsp)
-    movaps  %xmm13, 0x70(%rsp)
-    movaps  %xmm14, 0x80(%rsp)
-    movaps  %xmm15, 0x90(%rsp)
+    movaps  %xmm7, 0x10(%rsp)       /* nonvolatile on Win64 */
+    movaps  %xmm8, 0x20(%rsp)       /* nonvolatile on Win64 */
+    movaps  %xmm9, 0x30(%rsp)       /* nonvolatile on Win64 */
+    movaps  %xmm10, 0x40(%rsp)      /* nonvolatile on Win64 */
+    movaps  %xmm11, 0x50(%rsp)      /* nonvolatile on Win64 */
+    movaps  %xmm12, 0x60(%rsp)      /* nonvolatile on Win64 */
+    movaps  %xmm13, 0x70(%rsp)      /* nonvolatile on Win64 */
+    movaps  %xmm14, 0x80(%rsp)      /* nonvolatile on Win64 */
+    movaps  %xmm15, 0x90(%rsp)      /* nonvolatile on Win64 */
 #ifndef FCONTEXT_NO_FPU_CONTROL
     stmxcsr 0xa0(%rsp)              /* MXCSR control bits are nonvolatile */
     fnstcw  0xa4(%rsp)              /* so is the x87 control word */
 #endif
     movq    %gs:0x30, %r10          /* the TEB (NT_TIB.Self) */
-    movq    0x20(%r10), %rax
+    movq    0x20(%r10), %rax        /* TEB FiberData */
     movq    %rax, 0xb0(%rsp)        /* FiberData */
-    movq    0x1478(%r10), %rax
+    movq    0x1478(%r10), %rax      /* TEB DeallocationStack */
     movq    %rax, 0xb8(%rsp)        /* DeallocationStack */
-    movq    0x10(%r10), %rax
+    movq    0x10(%r10), %rax        /* TEB StackLimit */
     movq    %rax, 0xc0(%rsp)        /* StackLimit */
-    movq    0x08(%r10), %rax
+    movq    0x08(%r10), %rax        /* TEB StackBase */
     movq    %rax, 0xc8(%rsp)        /* StackBase */
-    movq    %r12, 0xd0(%rsp)
-    movq    %r13, 0xd8(%rsp)
-    movq    %r14, 0xe0(%rsp)
-    movq    %r15, 0xe8(%rsp)
-    movq    %rdi, 0xf0(%rsp)
-    movq    %rsi, 0xf8(%rsp)
-    movq    %rbx, 0x100(%rsp)
-    movq    %rbp, 0x108(%rsp)
+    movq    %r12, 0xd0(%rsp)        /* callee-saved: back when this side resumes */
+    movq    %r13, 0xd8(%rsp)        /* callee-saved: back when this side resumes */
+    movq    %r14, 0xe0(%rsp)        /* callee-saved: back when this side resumes */
+    movq    %r15, 0xe8(%rsp)        /* callee-saved: back when this side resumes */
+    movq    %rdi, 0xf0(%rsp)        /* callee-saved: back when this side resumes */
+    movq    %rsi, 0xf8(%rsp)        /* callee-saved: back when this side resumes */
+    movq    %rbx, 0x100(%rsp)       /* callee-saved: back when this side resumes */
+    movq    %rbp, 0x108(%rsp)       /* callee-saved: back when this side resumes */
     movq    %rcx, 0x110(%rsp)       /* where our own pending call's result goes */
 .endm
 
@@ -132,36 +132,36 @@ fcontext_finish:
  * (r10); rax = the target's result buffer; rcx, rdx, r8, r9, r11 are left alone.
  */
 .macro RESTORE_CONTEXT
-    movaps  0x00(%rsp), %xmm6
-    movaps  0x10(%rsp), %xmm7
-    movaps  0x20(%rsp), %xmm8
-    movaps  0x30(%rsp), %xmm9
-    movaps  0x40(%rsp), %xmm10
-    movaps  0x50(%rsp), %xmm11
-    movaps  0x60(%rsp), %xmm12
-    movaps  0x70(%rsp), %xmm13
-    movaps  0x80(%rsp), %xmm14
-    movaps  0x90(%rsp), %xmm15
+    movaps  0x00(%rsp), %xmm6       /* the target's xmm6 */
+    movaps  0x10(%rsp), %xmm7       /* the target's xmm7 */
+    movaps  0x20(%rsp), %xmm8       /* the target's xmm8 */
+    movaps  0x30(%rsp), %xmm9       /* the target's xmm9 */
+    movaps  0x40(%rsp), %xmm10      /* the target's xmm10 */
+    movaps  0x50(%rsp), %xmm11      /* the target's xmm11 */
+    movaps  0x60(%rsp), %xmm12      /* the target's xmm12 */
+    movaps  0x70(%rsp), %xmm13      /* the target's xmm13 */
+    movaps  0x80(%rsp), %xmm14      /* the target's xmm14 */
+    movaps  0x90(%rsp), %xmm15      /* the target's xmm15 */
 #ifndef FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr 0xa0(%rsp)
-    fldcw   0xa4(%rsp)
+    ldmxcsr 0xa0(%rsp)              /* the target's SSE control state */
+    fldcw   0xa4(%rsp)              /* the target's x87 control word */
 #endif
     movq    0xb0(%rsp), %rax        /* the target's stack becomes the thread's stack */
-    movq    %rax, 0x20(%r10)
-    movq    0xb8(%rsp), %rax
-    movq    %rax, 0x1478(%r10)
-    movq    0xc0(%rsp), %rax
-    movq    %rax, 0x10(%r10)
-    movq    0xc8(%rsp), %rax
-    movq    %rax, 0x08(%r10)
-    movq    0xd0(%rsp), %r12
-    movq    0xd8(%rsp), %r13
-    movq    0xe0(%rsp), %r14
-    movq    0xe8(%rsp), %r15
-    movq    0xf0(%rsp), %rdi
-    movq    0xf8(%rsp), %rsi
-    movq    0x100(%rsp), %rbx
-    movq    0x108(%rsp), %rbp
+    movq    %rax, 0x20(%r10)        /* ... now describes the target stack */
+    movq    0xb8(%rsp), %rax        /* the target's DeallocationStack */
+    movq    %rax, 0x1478(%r10)      /* ... now describes the target stack */
+    movq    0xc0(%rsp), %rax        /* the target's StackLimit */
+    movq    %rax, 0x10(%r10)        /* ... now describes the target stack */
+    movq    0xc8(%rsp), %rax        /* the target's StackBase */
+    movq    %rax, 0x08(%r10)        /* ... now describes the target stack */
+    movq    0xd0(%rsp), %r12        /* the target's r12 */
+    movq    0xd8(%rsp), %r13        /* the target's r13 */
+    movq    0xe0(%rsp), %r14        /* the target's r14 */
+    movq    0xe8(%rsp), %r15        /* the target's r15 */
+    movq    0xf0(%rsp), %rdi        /* the target's rdi */
+    movq    0xf8(%rsp), %rsi        /* the target's rsi */
+    movq    0x100(%rsp), %rbx       /* the target's rbx */
+    movq    0x108(%rsp), %rbp       /* the target's rbp */
     movq    0x110(%rsp), %rax       /* the target's result buffer */
 .endm
 
@@ -180,7 +180,7 @@ jump_fcontext:
     movq    0x118(%rsp), %r10       /* the target's resume address */
     leaq    0x120(%rsp), %rsp       /* drop frame and return address */
     movq    %r9, 0x0(%rax)          /* its pending call returns {our fctx, vp} */
-    movq    %r8, 0x8(%rax)
+    movq    %r8, 0x8(%rax)          /* ... and data = vp */
     movq    %rax, %rcx              /* a fresh context gets the pair by reference in rcx */
     jmp     *%r10                   /* rax = the buffer, as the x64 ABI wants */
     .seh_endproc
@@ -199,7 +199,7 @@ ontop_fcontext:
     RESTORE_CONTEXT
     leaq    0x118(%rsp), %rsp       /* resume address stays: fn's return address */
     movq    %r11, 0x0(%rax)         /* fn's argument {our fctx, vp}, in the same buffer */
-    movq    %r8, 0x8(%rax)
+    movq    %r8, 0x8(%rax)          /* ... and data = vp */
     movq    %rax, %rcx              /* fn's hidden result pointer ... */
     movq    %rax, %rdx              /* ... and its by-reference argument alias */
     jmp     *%r9                    /* fn returns straight into the target's pending call */

@@ -50,72 +50,72 @@ EXTERN  _exit:PROC
 SAVE_CONTEXT MACRO
     lea     rsp, [rsp-118h]             ; frame below the return address; 16-aligned
     movaps  XMMWORD PTR [rsp+00h], xmm6 ; xmm6-xmm15 are callee-saved on Win64
-    movaps  XMMWORD PTR [rsp+10h], xmm7
-    movaps  XMMWORD PTR [rsp+20h], xmm8
-    movaps  XMMWORD PTR [rsp+30h], xmm9
-    movaps  XMMWORD PTR [rsp+40h], xmm10
-    movaps  XMMWORD PTR [rsp+50h], xmm11
-    movaps  XMMWORD PTR [rsp+60h], xmm12
-    movaps  XMMWORD PTR [rsp+70h], xmm13
-    movaps  XMMWORD PTR [rsp+80h], xmm14
-    movaps  XMMWORD PTR [rsp+90h], xmm15
+    movaps  XMMWORD PTR [rsp+10h], xmm7 ; nonvolatile on Win64
+    movaps  XMMWORD PTR [rsp+20h], xmm8 ; nonvolatile on Win64
+    movaps  XMMWORD PTR [rsp+30h], xmm9 ; nonvolatile on Win64
+    movaps  XMMWORD PTR [rsp+40h], xmm10 ; nonvolatile on Win64
+    movaps  XMMWORD PTR [rsp+50h], xmm11 ; nonvolatile on Win64
+    movaps  XMMWORD PTR [rsp+60h], xmm12 ; nonvolatile on Win64
+    movaps  XMMWORD PTR [rsp+70h], xmm13 ; nonvolatile on Win64
+    movaps  XMMWORD PTR [rsp+80h], xmm14 ; nonvolatile on Win64
+    movaps  XMMWORD PTR [rsp+90h], xmm15 ; nonvolatile on Win64
 IFNDEF FCONTEXT_NO_FPU_CONTROL
     stmxcsr DWORD PTR [rsp+0a0h]        ; MXCSR control bits are nonvolatile
     fnstcw  WORD PTR [rsp+0a4h]         ; so is the x87 control word
 ENDIF
     mov     r10, gs:[30h]               ; the TEB (NT_TIB.Self)
-    mov     rax, [r10+20h]
+    mov     rax, [r10+20h]              ; TEB FiberData
     mov     [rsp+0b0h], rax             ; FiberData
-    mov     rax, [r10+1478h]
+    mov     rax, [r10+1478h]            ; TEB DeallocationStack
     mov     [rsp+0b8h], rax             ; DeallocationStack
-    mov     rax, [r10+10h]
+    mov     rax, [r10+10h]              ; TEB StackLimit
     mov     [rsp+0c0h], rax             ; StackLimit
-    mov     rax, [r10+08h]
+    mov     rax, [r10+08h]              ; TEB StackBase
     mov     [rsp+0c8h], rax             ; StackBase
-    mov     [rsp+0d0h], r12
-    mov     [rsp+0d8h], r13
-    mov     [rsp+0e0h], r14
-    mov     [rsp+0e8h], r15
-    mov     [rsp+0f0h], rdi
-    mov     [rsp+0f8h], rsi
-    mov     [rsp+100h], rbx
-    mov     [rsp+108h], rbp
+    mov     [rsp+0d0h], r12             ; callee-saved: back when this side resumes
+    mov     [rsp+0d8h], r13             ; callee-saved: back when this side resumes
+    mov     [rsp+0e0h], r14             ; callee-saved: back when this side resumes
+    mov     [rsp+0e8h], r15             ; callee-saved: back when this side resumes
+    mov     [rsp+0f0h], rdi             ; callee-saved: back when this side resumes
+    mov     [rsp+0f8h], rsi             ; callee-saved: back when this side resumes
+    mov     [rsp+100h], rbx             ; callee-saved: back when this side resumes
+    mov     [rsp+108h], rbp             ; callee-saved: back when this side resumes
     mov     [rsp+110h], rcx             ; where our own pending call's result goes
 ENDM
 
 ; Loads the frame at rsp (the target's) into the registers and the TEB (r10);
 ; rax = the target's result buffer; rcx, rdx, r8, r9, r11 are left alone.
 RESTORE_CONTEXT MACRO
-    movaps  xmm6, XMMWORD PTR [rsp+00h]
-    movaps  xmm7, XMMWORD PTR [rsp+10h]
-    movaps  xmm8, XMMWORD PTR [rsp+20h]
-    movaps  xmm9, XMMWORD PTR [rsp+30h]
-    movaps  xmm10, XMMWORD PTR [rsp+40h]
-    movaps  xmm11, XMMWORD PTR [rsp+50h]
-    movaps  xmm12, XMMWORD PTR [rsp+60h]
-    movaps  xmm13, XMMWORD PTR [rsp+70h]
-    movaps  xmm14, XMMWORD PTR [rsp+80h]
-    movaps  xmm15, XMMWORD PTR [rsp+90h]
+    movaps  xmm6, XMMWORD PTR [rsp+00h] ; the target's xmm6
+    movaps  xmm7, XMMWORD PTR [rsp+10h] ; the target's xmm7
+    movaps  xmm8, XMMWORD PTR [rsp+20h] ; the target's xmm8
+    movaps  xmm9, XMMWORD PTR [rsp+30h] ; the target's xmm9
+    movaps  xmm10, XMMWORD PTR [rsp+40h] ; the target's xmm10
+    movaps  xmm11, XMMWORD PTR [rsp+50h] ; the target's xmm11
+    movaps  xmm12, XMMWORD PTR [rsp+60h] ; the target's xmm12
+    movaps  xmm13, XMMWORD PTR [rsp+70h] ; the target's xmm13
+    movaps  xmm14, XMMWORD PTR [rsp+80h] ; the target's xmm14
+    movaps  xmm15, XMMWORD PTR [rsp+90h] ; the target's xmm15
 IFNDEF FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr DWORD PTR [rsp+0a0h]
-    fldcw   WORD PTR [rsp+0a4h]
+    ldmxcsr DWORD PTR [rsp+0a0h]        ; the target's SSE control state
+    fldcw   WORD PTR [rsp+0a4h]         ; the target's x87 control word
 ENDIF
     mov     rax, [rsp+0b0h]             ; the target's stack becomes the thread's stack
-    mov     [r10+20h], rax
-    mov     rax, [rsp+0b8h]
-    mov     [r10+1478h], rax
-    mov     rax, [rsp+0c0h]
-    mov     [r10+10h], rax
-    mov     rax, [rsp+0c8h]
-    mov     [r10+08h], rax
-    mov     r12, [rsp+0d0h]
-    mov     r13, [rsp+0d8h]
-    mov     r14, [rsp+0e0h]
-    mov     r15, [rsp+0e8h]
-    mov     rdi, [rsp+0f0h]
-    mov     rsi, [rsp+0f8h]
-    mov     rbx, [rsp+100h]
-    mov     rbp, [rsp+108h]
+    mov     [r10+20h], rax              ; ... now describes the target stack
+    mov     rax, [rsp+0b8h]             ; the target's DeallocationStack
+    mov     [r10+1478h], rax            ; ... now describes the target stack
+    mov     rax, [rsp+0c0h]             ; the target's StackLimit
+    mov     [r10+10h], rax              ; ... now describes the target stack
+    mov     rax, [rsp+0c8h]             ; the target's StackBase
+    mov     [r10+08h], rax              ; ... now describes the target stack
+    mov     r12, [rsp+0d0h]             ; the target's r12
+    mov     r13, [rsp+0d8h]             ; the target's r13
+    mov     r14, [rsp+0e0h]             ; the target's r14
+    mov     r15, [rsp+0e8h]             ; the target's r15
+    mov     rdi, [rsp+0f0h]             ; the target's rdi
+    mov     rsi, [rsp+0f8h]             ; the target's rsi
+    mov     rbx, [rsp+100h]             ; the target's rbx
+    mov     rbp, [rsp+108h]             ; the target's rbp
     mov     rax, [rsp+110h]             ; the target's result buffer
 ENDM
 
@@ -125,26 +125,26 @@ ENDM
 ; rcx = sp, rdx = size, r8 = fn
 make_fcontext PROC FRAME
     .endprolog
-    mov     rax, rcx
+    mov     rax, rcx                    ; work on the stack top passed in
     and     rax, -16                    ; movaps in jump needs a 16-aligned frame
     lea     rax, [rax-150h]             ; frame, home space and the entry's transfer_t
     mov     [rax+100h], r8              ; trampoline finds the entry function in rbx
     mov     [rax+0c8h], rcx             ; StackBase: the top as given
-    sub     rcx, rdx
+    sub     rcx, rdx                    ; sp - size: the lowest address of the stack
     mov     [rax+0c0h], rcx             ; StackLimit: lowest usable address
     mov     [rax+0b8h], rcx             ; DeallocationStack: same
-    xor     ecx, ecx
+    xor     ecx, ecx                    ; zero for FiberData
     mov     [rax+0b0h], rcx             ; FiberData: a context is no Windows fiber
     stmxcsr DWORD PTR [rax+0a0h]        ; fresh context inherits the SSE control/status
     fnstcw  WORD PTR [rax+0a4h]         ; ... and the x87 control word
-    lea     rcx, [rax+140h]
+    lea     rcx, [rax+140h]             ; the entry function's transfer_t buffer
     mov     [rax+110h], rcx             ; first jump writes {fctx, data} here
     call    got_trampoline              ; pushes the address of trampoline
 trampoline:
     push    rbp                         ; finish becomes the entry function's return address
     jmp     rbx                         ; rcx = &{fctx, data} was set by the jump
 got_trampoline:
-    pop     rcx
+    pop     rcx                         ; the address the call pushed
     mov     [rax+118h], rcx             ; first jump resumes at the trampoline
     call    got_finish                  ; pushes the address of finish
 finish:
@@ -154,7 +154,7 @@ finish:
     call    _exit                       ; _exit, not exit: the context owns no atexit duty
     hlt                                 ; _exit does not return
 got_finish:
-    pop     rcx
+    pop     rcx                         ; the address the call pushed
     mov     [rax+108h], rcx             ; trampoline makes finish the return address
     ret                                 ; rax = fctx
 make_fcontext ENDP
@@ -170,7 +170,7 @@ jump_fcontext PROC FRAME
     mov     r10, [rsp+118h]             ; the target's resume address
     lea     rsp, [rsp+120h]             ; drop frame and return address
     mov     [rax], r9                   ; its pending call returns {our fctx, vp}
-    mov     [rax+8], r8
+    mov     [rax+8], r8                 ; ... and data = vp
     mov     rcx, rax                    ; a fresh context gets the pair by reference in rcx
     jmp     r10                         ; rax = the buffer, as the x64 ABI wants
 jump_fcontext ENDP
@@ -185,7 +185,7 @@ ontop_fcontext PROC FRAME
     RESTORE_CONTEXT
     lea     rsp, [rsp+118h]             ; resume address stays: fn's return address
     mov     [rax], r11                  ; fn's argument {our fctx, vp}, in the same buffer
-    mov     [rax+8], r8
+    mov     [rax+8], r8                 ; ... and data = vp
     mov     rcx, rax                    ; fn's hidden result pointer ...
     mov     rdx, rax                    ; ... and its by-reference argument alias
     jmp     r9                          ; fn returns straight into the target's pending call

@@ -42,9 +42,9 @@ __ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE: /* Boost >= 1
     movq    %rdx, 0x28(%rax)        /* trampoline finds the entry function in rbx */
     stmxcsr (%rax)                  /* fresh context inherits the SSE control/status */
     fnstcw  0x4(%rax)               /* ... and the x87 control word */
-    leaq    fcontext_trampoline(%rip), %rcx
+    leaq    fcontext_trampoline(%rip), %rcx /* position-independent address of the trampoline */
     movq    %rcx, 0x38(%rax)        /* first jump resumes at the trampoline */
-    leaq    fcontext_finish(%rip), %rcx
+    leaq    fcontext_finish(%rip), %rcx /* ... and of finish */
     movq    %rcx, 0x30(%rax)        /* trampoline makes finish the return address */
     ret                             /* rax = fctx */
     .cfi_endproc
@@ -71,12 +71,12 @@ fcontext_finish:
     stmxcsr (%rsp)                  /* MXCSR control bits are callee-saved */
     fnstcw  0x4(%rsp)               /* so is the x87 control word */
 #endif
-    movq    %r12, 0x08(%rsp)
-    movq    %r13, 0x10(%rsp)
-    movq    %r14, 0x18(%rsp)
-    movq    %r15, 0x20(%rsp)
-    movq    %rbx, 0x28(%rsp)
-    movq    %rbp, 0x30(%rsp)
+    movq    %r12, 0x08(%rsp)        /* callee-saved: back when this side resumes */
+    movq    %r13, 0x10(%rsp)        /* callee-saved: back when this side resumes */
+    movq    %r14, 0x18(%rsp)        /* callee-saved: back when this side resumes */
+    movq    %r15, 0x20(%rsp)        /* callee-saved: back when this side resumes */
+    movq    %rbx, 0x28(%rsp)        /* callee-saved: back when this side resumes */
+    movq    %rbp, 0x30(%rsp)        /* callee-saved: back when this side resumes */
     .cfi_rel_offset r12, 0x08
     .cfi_rel_offset r13, 0x10
     .cfi_rel_offset r14, 0x18
@@ -89,15 +89,15 @@ fcontext_finish:
    rdi and r8 are left alone. */
 .macro RESTORE_FRAME
 #ifndef FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr (%rsp)
-    fldcw   0x4(%rsp)
+    ldmxcsr (%rsp)                  /* the target's SSE control state */
+    fldcw   0x4(%rsp)               /* the target's x87 control word */
 #endif
-    movq    0x08(%rsp), %r12
-    movq    0x10(%rsp), %r13
-    movq    0x18(%rsp), %r14
-    movq    0x20(%rsp), %r15
-    movq    0x28(%rsp), %rbx
-    movq    0x30(%rsp), %rbp
+    movq    0x08(%rsp), %r12        /* the target's r12 */
+    movq    0x10(%rsp), %r13        /* the target's r13 */
+    movq    0x18(%rsp), %r14        /* the target's r14 */
+    movq    0x20(%rsp), %r15        /* the target's r15 */
+    movq    0x28(%rsp), %rbx        /* the target's rbx */
+    movq    0x30(%rsp), %rbp        /* the target's rbp */
 .endm
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
@@ -115,7 +115,7 @@ __ZN5boost7context6detail13jump_fcontextEPvS2_:
     leaq    0x40(%rsp), %rsp        /* drop the frame and the return address */
     movq    %rsi, %rdx              /* transfer_t.data for the pending call */
     movq    %rax, %rdi              /* a fresh context receives transfer_t in rdi:rsi */
-    jmp     *%r8
+    jmp     *%r8                    /* resume the target's pending call (or enter its trampoline) */
     .cfi_endproc
 
 /* transfer_t ontop_fcontext(fcontext_t const to, void *vp, transfer_t (*fn)(transfer_t)) */
