@@ -11,6 +11,12 @@
 //! `jump_fcontext` calls plus a few moves: no allocation, no atomics, no
 //! thread-local lookups.
 //!
+//! Creation makes no switch: the closure is written at the top of the stack
+//! and `make_fcontext` builds the fresh frame below it; the first resume
+//! enters the root with the closure's address (a `Start` record). Stacks
+//! with switch hooks are the exception: their coroutines are entered once
+//! at creation ("primed") and suspend before running the body.
+//!
 //! ```text
 //!  resumer stack                          coroutine stack (S)
 //!  ┌──────────────────────┐               ┌──────────────────────────────┐ top
@@ -377,10 +383,11 @@ where
 /// * A body that panics is finished too: the panic is caught on the
 ///   coroutine's stack and re-raised by the `resume` that was running it;
 ///   a later `resume` is `Err(ResumeError::Panicked)`.
-/// * Dropping a coroutine that has started but not finished (or never
-///   started) unwinds its stack: the pending `suspend` panics with a private
-///   payload, every destructor on the coroutine's stack runs, and the stack
-///   is freed. If one of those destructors panics, the drop re-raises that
+/// * Dropping a coroutine that has started but not finished unwinds its
+///   stack: the pending `suspend` panics with a private payload, every
+///   destructor on the coroutine's stack runs, and the stack is freed. (A
+///   coroutine that never started only holds its closure, which is simply
+///   dropped.) If one of those destructors panics, the drop re-raises that
 ///   panic (or discards it when the thread is already panicking). A body
 ///   that catches the forced unwind and suspends again cannot be finished
 ///   and its stack cannot be freed safely, so the process **aborts** with a
