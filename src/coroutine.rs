@@ -278,6 +278,9 @@ unsafe extern "C" fn root<I, Y, R, F>(t: Transfer)
 where
     F: FnOnce(&Yielder<I, Y>, I) -> R,
 {
+    // Ends, for ASan, the switch that started this context (no-op
+    // without the `sanitize-address` feature).
+    crate::tools::asan_enter_context();
     // SAFETY: the first resume passes a live `Start`; the closure moves from
     // the stack top into this frame and is never touched there again.
     let (f, t) = unsafe {
@@ -308,6 +311,9 @@ unsafe extern "C" fn root_primed<I, Y, R, F>(t: Transfer)
 where
     F: FnOnce(&Yielder<I, Y>, I) -> R,
 {
+    // Ends, for ASan, the switch that started this context (no-op
+    // without the `sanitize-address` feature).
+    crate::tools::asan_enter_context();
     // SAFETY: the creator passed a `ManuallyDrop<F>` it will not touch again
     // and is suspended in its jump to us.
     unsafe {
@@ -672,6 +678,10 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
     /// expects.
     #[inline(always)]
     unsafe fn switch_in(&mut self, data: *mut c_void) -> Transfer {
+        // A coroutine may be resumed on a thread that neither made a stack
+        // nor has an alternate signal stack; the overflow reporter needs
+        // one there (one relaxed load while the reporter is not installed).
+        crate::overflow::ensure_thread_altstack();
         // SAFETY: per the caller; the hooks run around the switch as the
         // `Stack` contract describes.
         unsafe {

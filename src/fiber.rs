@@ -280,6 +280,8 @@ fn on_thread_stack() -> bool {
 /// # Safety
 /// Only for `ontop_fcontext` from `Fiber::drop` (it just rewrites the data).
 unsafe extern "C" fn request_unwind(t: Transfer) -> Transfer {
+    // Ends the switch for ASan before anything can switch again.
+    crate::tools::asan_enter_context();
     Transfer {
         fctx: t.fctx,
         data: unwind_marker(),
@@ -295,6 +297,8 @@ unsafe extern "C" fn run_on_top<G>(t: Transfer) -> Transfer
 where
     G: FnOnce(Fiber) -> Fiber,
 {
+    // Ends the switch for ASan before anything can switch again.
+    crate::tools::asan_enter_context();
     // SAFETY: the resumer passed a `ManuallyDrop<G>` it will not touch again;
     // `t.fctx` is the resumer, suspended by this very switch.
     let (g, from) = unsafe { (ptr::read(t.data.cast::<G>()), Fiber::from_raw(t.fctx)) };
@@ -317,6 +321,8 @@ where
 /// Only for `ontop_fcontext` from `root::<S, _>`: `t.data` points to the
 /// finished fiber's `S`, which is never used again.
 unsafe extern "C" fn exit<S: Stack>(t: Transfer) -> Transfer {
+    // Ends the switch for ASan before anything can switch again.
+    crate::tools::asan_enter_context();
     // SAFETY: `t.data` is the finished fiber's stack value, which it will
     // never touch again (it never runs again).
     drop(unsafe { ptr::read(t.data.cast::<S>()) });
@@ -336,6 +342,9 @@ where
     S: Stack,
     F: FnOnce(Fiber) -> Fiber,
 {
+    // Ends, for ASan, the switch that started this context (no-op
+    // without the `sanitize-address` feature).
+    crate::tools::asan_enter_context();
     // SAFETY: the creator passed a `ManuallyDrop<(S, F)>` it forgets.
     let (stack, f) = unsafe { ptr::read(t.data.cast::<(S, F)>()) };
     // SAFETY: the creator is suspended in its priming jump.

@@ -16,8 +16,14 @@ use core::ffi::c_void;
 /// is alive.
 #[inline(always)]
 pub(crate) unsafe fn jump(to: FcontextT, data: *mut c_void) -> Transfer {
+    // ASan (feature `sanitize-address`) must hear of every change of stack;
+    // without the feature these two calls are empty.
+    let mut asan = crate::tools::AsanSwitch::new();
+    asan.start_to(to);
     // SAFETY: forwarded contract.
-    unsafe { raw::jump_fcontext(to, data) }
+    let t = unsafe { raw::jump_fcontext(to, data) };
+    asan.finish();
+    t
 }
 
 /// Switches to the suspended context `to` and runs `f` on top of it.
@@ -27,8 +33,14 @@ pub(crate) unsafe fn jump(to: FcontextT, data: *mut c_void) -> Transfer {
 /// `f` does not unwind.
 #[inline(always)]
 pub(crate) unsafe fn ontop(to: FcontextT, data: *mut c_void, f: OntopFn) -> Transfer {
+    // As in `jump`; `f` runs on the target's stack before ASan hears the
+    // switch has finished, so ontop functions stay small.
+    let mut asan = crate::tools::AsanSwitch::new();
+    asan.start_to(to);
     // SAFETY: forwarded contract.
-    unsafe { raw::ontop_fcontext(to, data, f) }
+    let t = unsafe { raw::ontop_fcontext(to, data, f) };
+    asan.finish();
+    t
 }
 
 /// Builds a fresh context whose frame ends at `sp` (the top of the usable

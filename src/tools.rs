@@ -17,7 +17,6 @@
 //!   `RUSTFLAGS=-Zsanitizer=address`). Without the feature it is an empty
 //!   type whose methods compile to nothing.
 
-#[cfg(feature = "sanitize-address")]
 use core::ffi::c_void;
 use core::ops::Range;
 
@@ -133,7 +132,12 @@ impl StackRegistration {
             VG_USERREQ_STACK_REGISTER,
             [stack.start, stack.end.saturating_sub(1), 0, 0, 0],
         );
-        let overflow = guard.map(|g| overflow::register(g.start, g.end, stack.start, stack.end));
+        // Every stack goes into the overflow registry: one with a guard so
+        // its overflows are reported, one without (an empty guard range,
+        // which no address matches) so ASan builds can find any context's
+        // stack bounds from its address.
+        let g = guard.unwrap_or(0..0);
+        let overflow = Some(overflow::register(g.start, g.end, stack.start, stack.end));
         StackRegistration {
             valgrind_id,
             overflow,
@@ -176,19 +180,22 @@ unsafe extern "C" {
     );
 }
 
-/// ASan bookkeeping for one side of a context switch.
+/// ASan bookkeeping for one context switch, made by `switch::jump` and
+/// `switch::ontop` (the only places the safe API switches):
 ///
-/// The protocol (what the switch code does):
-/// * **Resumer** (e.g. `Coroutine::resume`): `let mut s = AsanSwitch::new();
-///   s.start(coroutine_stack_lo, coroutine_stack_len);` jump;
-///   `s.finish();` when control comes back.
-/// * **Coroutine entry**, first thing on the new stack:
-///   `caller.finish()` on an [`AsanSwitch`] stored with the coroutine
-///   (this records the resumer's stack).
-/// * **Suspend**: `caller.start_back()`, jump, `caller.finish()` (the
-///   resumer may be a different stack each time; `finish` records it).
-/// * **Final switch** out of a finished coroutine: `caller.start_exit()`
-///   (its fake stack is freed: the coroutine never runs again).
+/// ```text
+/// let mut asan = AsanSwitch::new();
+/// asan.start_to(target);        // __sanitizer_start_switch_fiber(target's stack)
+/// jump_fcontext(target, ..);    // ... we are suspended, later resumed ...
+/// asan.finish();                // __sanitizer_finish_switch_fiber
+/// ```
+///
+/// Code that runs on the target stack before its pending switch returns
+/// must end the switch itself: a fresh context's entry function, and every
+/// `ontop_fcontext` function (which may switch again before returning),
+/// call [`asan_enter_context`] first. A per-thread flag makes the later
+/// `finish` of the pending switch a no-op then, so ASan sees each switch
+/// finished exactly once.
 ///
 /// Without the `sanitize-address` feature this type is empty and every
 /// method is an empty inline function.
@@ -196,16 +203,13 @@ unsafe extern "C" {
 pub struct AsanSwitch {
     #[cfg(feature = "sanitize-address")]
     fake_stack: *mut c_void,
-    #[cfg(feature = "sanitize-address")]
-    other_bottom: *const c_void,
-    #[cfg(feature = "sanitize-address")]
-    other_size: usize,
 }
 
-// SAFETY: the pointers are opaque ASan handles tied to a stack, not to a
-// thread; a coroutine that moves between threads carries them along.
 #[cfg(feature = "sanitize-address")]
-unsafe impl Send for AsanSwitch {}
+thread_local! {
+    /// A switch was started on this thread and not yet finished.
+    static SWITCHING: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
 
 impl Default for AsanSwitch {
     fn default() -> Self {
@@ -214,16 +218,12 @@ impl Default for AsanSwitch {
 }
 
 impl AsanSwitch {
-    /// Fresh state (no switch in progress, other side unknown).
+    /// Fresh state (no switch in progress).
     #[inline(always)]
     pub const fn new() -> Self {
         AsanSwitch {
             #[cfg(feature = "sanitize-address")]
             fake_stack: core::ptr::null_mut(),
-            #[cfg(feature = "sanitize-address")]
-            other_bottom: core::ptr::null(),
-            #[cfg(feature = "sanitize-address")]
-            other_size: 0,
         }
     }
 
@@ -232,55 +232,109 @@ impl AsanSwitch {
     #[inline(always)]
     pub fn start(&mut self, lo: *const u8, len: usize) {
         #[cfg(feature = "sanitize-address")]
-        // SAFETY: ASan's documented fiber protocol; `fake_stack` is ours.
-        unsafe {
-            __sanitizer_start_switch_fiber(&mut self.fake_stack, lo.cast(), len)
-        };
+        {
+            SWITCHING.with(|s| s.set(true));
+            // SAFETY: ASan's documented fiber protocol; `fake_stack` is ours.
+            unsafe { __sanitizer_start_switch_fiber(&mut self.fake_stack, lo.cast(), len) };
+        }
         #[cfg(not(feature = "sanitize-address"))]
         let _ = (lo, len);
     }
 
-    /// Announces a switch back to the stack that last switched to us
-    /// (recorded by [`finish`](Self::finish)).
+    /// Announces a switch to the context `ctx` (its saved stack pointer):
+    /// finds the bounds of the stack it lives on among the registered
+    /// stacks, else takes the current thread's own stack (a context that is
+    /// not on one of our stacks is a thread stack, and only its own thread
+    /// ever switches to it).
     #[inline(always)]
-    pub fn start_back(&mut self) {
+    pub fn start_to(&mut self, ctx: *const c_void) {
         #[cfg(feature = "sanitize-address")]
-        // SAFETY: as in `start`.
-        unsafe {
-            __sanitizer_start_switch_fiber(&mut self.fake_stack, self.other_bottom, self.other_size)
-        };
+        {
+            let (lo, len) = match overflow::stack_containing(ctx as usize) {
+                Some((lo, hi)) => (lo, hi - lo),
+                None => thread_stack_bounds(),
+            };
+            self.start(lo as *const u8, len);
+        }
+        #[cfg(not(feature = "sanitize-address"))]
+        let _ = ctx;
     }
 
-    /// Like [`start_back`](Self::start_back) for the last switch out of a
-    /// context that will never run again: ASan frees its fake stack.
-    #[inline(always)]
-    pub fn start_exit(&mut self) {
-        #[cfg(feature = "sanitize-address")]
-        // SAFETY: a null save slot tells ASan this stack is finished.
-        unsafe {
-            __sanitizer_start_switch_fiber(
-                core::ptr::null_mut(),
-                self.other_bottom,
-                self.other_size,
-            )
-        };
-    }
-
-    /// Completes a switch onto the current stack; call first thing after
-    /// a jump returns (or at a context's entry). Records the stack we came
-    /// from for [`start_back`](Self::start_back).
+    /// Completes the switch onto the current stack, unless code on this
+    /// stack already did (see the type's docs).
     #[inline(always)]
     pub fn finish(&mut self) {
         #[cfg(feature = "sanitize-address")]
-        // SAFETY: ASan's documented fiber protocol.
-        unsafe {
-            __sanitizer_finish_switch_fiber(
-                self.fake_stack,
-                &mut self.other_bottom,
-                &mut self.other_size,
-            )
-        };
+        if SWITCHING.with(|s| s.replace(false)) {
+            // SAFETY: ASan's documented fiber protocol.
+            unsafe {
+                __sanitizer_finish_switch_fiber(
+                    self.fake_stack,
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut(),
+                )
+            };
+        }
     }
+}
+
+#[cfg(feature = "sanitize-address")]
+unsafe extern "C" {
+    fn __asan_unpoison_memory_region(addr: *const c_void, size: usize);
+}
+
+/// Clears ASan's poison on `addr..addr + len` (`ASAN_UNPOISON_MEMORY_REGION`).
+/// The copy-stack coroutines copy live stack bytes, redzones included, out
+/// of and back into the shared stack; the redzones' poison belongs to
+/// frames ASan no longer tracks there, so both copies unpoison first. A
+/// no-op without the `sanitize-address` feature.
+#[inline(always)]
+pub fn asan_unpoison(addr: *const u8, len: usize) {
+    #[cfg(feature = "sanitize-address")]
+    // SAFETY: only changes ASan's shadow for memory the caller owns.
+    unsafe {
+        __asan_unpoison_memory_region(addr.cast(), len)
+    };
+    #[cfg(not(feature = "sanitize-address"))]
+    let _ = (addr, len);
+}
+
+/// The calling thread's own stack `(lowest address, size)`, cached per
+/// thread.
+#[cfg(feature = "sanitize-address")]
+fn thread_stack_bounds() -> (usize, usize) {
+    use core::cell::Cell;
+    thread_local! {
+        static BOUNDS: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
+    }
+    if let Some(b) = BOUNDS.with(Cell::get) {
+        return b;
+    }
+    let mut attr = core::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
+    let mut addr = core::ptr::null_mut();
+    let mut size = 0;
+    // SAFETY: pthread_getattr_np initialises `attr` on success; we read the
+    // stack range and destroy it.
+    let ok = unsafe {
+        libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()) == 0 && {
+            let ok = libc::pthread_attr_getstack(attr.as_ptr(), &mut addr, &mut size) == 0;
+            libc::pthread_attr_destroy(attr.as_mut_ptr());
+            ok
+        }
+    };
+    let bounds = if ok { (addr as usize, size) } else { (0, 0) };
+    BOUNDS.with(|b| b.set(Some(bounds)));
+    bounds
+}
+
+/// Call first thing on the target stack of a switch that does not return
+/// there through `switch::jump`/`switch::ontop`: a fresh context's entry
+/// function and every `ontop_fcontext` function. Ends the switch for ASan,
+/// as [`AsanSwitch::finish`] does for a switch that returns. A no-op
+/// without the `sanitize-address` feature.
+#[inline(always)]
+pub fn asan_enter_context() {
+    AsanSwitch::new().finish();
 }
 
 /// Whether the crate was built with the ASan switch annotations.
@@ -291,13 +345,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn registration_records_guard_for_overflow_reporter() {
-        // A registered guard is what the overflow handler looks up.
-        let reg = StackRegistration::new(0x5000_1000..0x5002_0000, Some(0x5000_0000..0x5000_1000));
-        assert!(reg.overflow.is_some());
+    fn registration_records_guard_and_bounds() {
+        use crate::overflow::{lookup, stack_containing};
+        let stack = 0x5000_1000..0x5002_0000;
+        let reg = StackRegistration::new(stack.clone(), Some(0x5000_0000..0x5000_1000));
+        // The guard is what the overflow handler looks up ...
+        assert_eq!(lookup(0x5000_0800), Some((stack.start, stack.end)));
+        // ... the usable range is what the ASan hooks look up.
+        assert_eq!(
+            stack_containing(0x5001_0000),
+            Some((stack.start, stack.end))
+        );
         drop(reg);
-        let reg = StackRegistration::new(0x5000_1000..0x5002_0000, None);
-        assert!(reg.overflow.is_none());
+        assert_eq!(lookup(0x5000_0800), None);
+        assert_eq!(stack_containing(0x5001_0000), None);
+        // Without a guard: bounds known, nothing reported as an overflow.
+        let reg = StackRegistration::new(stack.clone(), None);
+        assert_eq!(
+            stack_containing(0x5001_0000),
+            Some((stack.start, stack.end))
+        );
+        assert_eq!(lookup(0), None);
+        assert_eq!(lookup(stack.start - 1), None);
+        drop(reg);
     }
 
     #[test]

@@ -167,6 +167,8 @@ impl Slot {
         unsafe {
             let need = (*owner).len as usize;
             let sp = stack.top.sub(need);
+            // The live frames' ASan redzones are copied too (ASan build only).
+            crate::tools::asan_unpoison(sp, need);
             let cap = (*owner).cap as usize;
             if let Some(new_cap) = resized_capacity(cap, need) {
                 let p = if cap == 0 {
@@ -194,6 +196,7 @@ impl Slot {
             // Memcheck marked this part of the shared stack dead when the
             // previous owner's frames were popped; make it writable for it.
             crate::tools::valgrind_make_mem_undefined(stack.top.sub(len), len);
+            crate::tools::asan_unpoison(stack.top.sub(len), len);
             ptr::copy_nonoverlapping((*slot).buf, stack.top.sub(len), len);
             stack.record_copy(false, len);
         }
