@@ -5,6 +5,7 @@
 //! `main(args) -> util::Result` entry point and one line in [`COMMANDS`].
 #![deny(missing_docs)]
 
+mod asan;
 mod bench;
 mod install;
 mod matrix;
@@ -23,6 +24,11 @@ struct Command {
 
 /// The dispatch table. Adding a command: a `mod` line above and a row here.
 const COMMANDS: &[Command] = &[
+    Command {
+        name: "asan",
+        about: "fcontext's tests under AddressSanitizer (nightly, feature sanitize-address)",
+        run: asan::main,
+    },
     Command {
         name: "bench",
         about: "all benchmarks against Boost and the peer crates; writes docs/BENCHMARKS.md",

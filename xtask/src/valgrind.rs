@@ -81,13 +81,21 @@ pub fn run() -> Result {
 /// Runs `cargo <args> --message-format=json` and returns the executables it
 /// reports (test harnesses or examples), in order, without duplicates.
 fn executables(args: &[&str]) -> Result<Vec<String>> {
-    let json = util::output(util::cargo().args(args).arg("--message-format=json"))?;
+    executables_of(util::cargo().args(args), NOT_UNDER_VALGRIND)
+}
+
+/// Runs `cmd` (a cargo build or `test --no-run`) with
+/// `--message-format=json` and returns the executables it reports, in
+/// order, without duplicates, leaving out targets named in `skip`. Shared
+/// with the ASan pass.
+pub fn executables_of(cmd: &mut std::process::Command, skip: &[&str]) -> Result<Vec<String>> {
+    let json = util::output(cmd.arg("--message-format=json"))?;
     let mut found = Vec::new();
     for line in json
         .lines()
         .filter(|l| l.contains(r#""reason":"compiler-artifact""#))
     {
-        let skipped = NOT_UNDER_VALGRIND
+        let skipped = skip
             .iter()
             .any(|name| line.contains(&format!(r#""name":"{name}""#)));
         if skipped {
