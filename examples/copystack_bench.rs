@@ -19,9 +19,12 @@
 //! * `scale`: 1,000,000 live suspended coroutines (10,000,000 with
 //!   `--large`), each holding about 120 bytes of live stack (a `black_box`ed
 //!   array that stays alive across its suspension): resident memory per
-//!   coroutine and create / resume / destroy rates. Columns: `kind count
-//!   bytes_per_coroutine saved_bytes create_per_s resume_per_s destroy_per_s
-//!   note` (the first four match the report's `memory.tsv`).
+//!   coroutine and create / resume / destroy rates, for two creation
+//!   patterns (`copystack_started`: each started right after creation;
+//!   `copystack_batch`: all created, then all started), each in a fresh
+//!   process. Columns: `kind count bytes_per_coroutine saved_bytes
+//!   create_per_s resume_per_s destroy_per_s note` (`kind`, `count`,
+//!   `bytes_per_coroutine` and `note` match the report's `memory.tsv`).
 //!
 //! With no mode argument both run.
 
@@ -247,32 +250,59 @@ fn rss() -> usize {
 
 type Live = Coroutine<(), (), (), CopyStack>;
 
+/// Prints the scale table, running each creation pattern in a fresh
+/// process (this binary again) so that one's heap does not skew the other's
+/// resident-memory figure.
 fn scale(count: usize) {
     println!("# {count} live suspended copy-stack coroutines (Rust API, one shared stack)");
     println!(
         "kind\tcount\tbytes_per_coroutine\tsaved_bytes\tcreate_per_s\tresume_per_s\tdestroy_per_s\tnote"
     );
+    for pattern in ["started", "batch"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["scale-one", pattern, &count.to_string()])
+            .output()
+            .expect("run the scale child");
+        assert!(out.status.success(), "scale child failed: {:?}", out.status);
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+/// One scale run. `started`: each coroutine is resumed to its suspension
+/// point right after it is created (a server spawning tasks that start at
+/// once); `batch`: all are created first, then all resumed. In `batch` each
+/// private buffer first holds the small unstarted frame and is reallocated
+/// when the body suspends deeper, which leaves the old chunk as a hole in
+/// the heap: that shows in the resident memory.
+fn scale_one(pattern: &str, count: usize) {
     let shared = SharedStack::new(64 * 1024).unwrap();
+    let body = |k: usize| {
+        move |y: &Yielder<(), ()>, ()| {
+            // Live across every suspension; black_box makes the bytes real.
+            let live = black_box([k as u8; 8]);
+            loop {
+                y.suspend(());
+                black_box(&live);
+            }
+        }
+    };
     let before = rss();
     let t = Instant::now();
     let mut cos: Vec<Live> = Vec::with_capacity(count);
+    let started = pattern == "started";
     for k in 0..count {
-        cos.push(Coroutine::with_stack(
-            CopyStack::new(&shared),
-            move |y: &Yielder<(), ()>, ()| {
-                // Live across every suspension; black_box makes the bytes real.
-                let live = black_box([k as u8; 8]);
-                loop {
-                    y.suspend(());
-                    black_box(&live);
-                }
-            },
-        ));
+        let mut co = Coroutine::with_stack(CopyStack::new(&shared), body(k));
+        if started {
+            co.resume(()).unwrap();
+        }
+        cos.push(co);
     }
     let create = t.elapsed();
-    // First resume: every body runs to its suspension with its array live.
-    for co in cos.iter_mut() {
-        co.resume(()).unwrap();
+    if !started {
+        // Every body runs to its suspension with its array live.
+        for co in cos.iter_mut() {
+            co.resume(()).unwrap();
+        }
     }
     let t = Instant::now();
     for co in cos.iter_mut() {
@@ -285,8 +315,13 @@ fn scale(count: usize) {
     drop(cos);
     let destroy = t.elapsed();
     let rate = |d: Duration| count as f64 / d.as_secs_f64();
+    let create_note = if started {
+        "create includes the first resume"
+    } else {
+        "create only"
+    };
     println!(
-        "copystack\t{count}\t{per:.0}\t{saved}\t{:.0}\t{:.0}\t{:.0}\tRSS growth incl. the Vec of handles; destroy unwinds each stack",
+        "copystack_{pattern}\t{count}\t{per:.0}\t{saved}\t{:.0}\t{:.0}\t{:.0}\tRSS growth incl. the Vec of handles; {create_note}; destroy unwinds each stack",
         rate(create),
         rate(resume),
         rate(destroy)
@@ -295,6 +330,10 @@ fn scale(count: usize) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("scale-one") {
+        scale_one(&args[1], args[2].parse().expect("count"));
+        return;
+    }
     let large = args.iter().any(|a| a == "--large");
     let want =
         |m: &str| args.iter().any(|a| a == m) || !args.iter().any(|a| a == "cost" || a == "scale");
