@@ -61,12 +61,12 @@ make_fcontext:
     stp     x5, x5, [x4, #0xa8]     /* StackLimit and DeallocationStack */
     str     xzr, [x4, #0xb8]        /* no fiber data */
     str     x2, [x4, #0x40]         /* the trampoline calls fn from x19 */
-    adr     x5, fcontext_finish
+    adr     x5, fcontext_finish     /* position-independent address of finish */
     stp     xzr, x5, [x4, #0x90]    /* x29 = 0 ends frame chains; x30 = finish */
-    adr     x5, fcontext_trampoline
+    adr     x5, fcontext_trampoline /* and of the trampoline */
     str     x5, [x4, #0xc0]         /* first resume enters the trampoline */
     mov     x0, x4                  /* return fctx */
-    ret
+    ret                             /* back to make's caller */
 
 /* First code of a fresh context: give fn a frame record, call it; if it
    returns, fall into finish. */
@@ -84,44 +84,44 @@ fcontext_finish:
 .macro SAVE_FRAME
     sub     sp, sp, #0xd0           /* our frame on our own stack */
     stp     d8,  d9,  [sp, #0x00]   /* low halves of v8-v15 are callee-saved */
-    stp     d10, d11, [sp, #0x10]
-    stp     d12, d13, [sp, #0x20]
-    stp     d14, d15, [sp, #0x30]
+    stp     d10, d11, [sp, #0x10]   /* keep d10/d11 (callee-saved) */
+    stp     d12, d13, [sp, #0x20]   /* keep d12/d13 (callee-saved) */
+    stp     d14, d15, [sp, #0x30]   /* keep d14/d15 (callee-saved) */
     stp     x19, x20, [sp, #0x40]   /* callee-saved general registers */
-    stp     x21, x22, [sp, #0x50]
-    stp     x23, x24, [sp, #0x60]
-    stp     x25, x26, [sp, #0x70]
-    stp     x27, x28, [sp, #0x80]
-    stp     x29, x30, [sp, #0x90]
+    stp     x21, x22, [sp, #0x50]   /* keep x21/x22 (callee-saved) */
+    stp     x23, x24, [sp, #0x60]   /* keep x23/x24 (callee-saved) */
+    stp     x25, x26, [sp, #0x70]   /* keep x25/x26 (callee-saved) */
+    stp     x27, x28, [sp, #0x80]   /* keep x27/x28 (callee-saved) */
+    stp     x29, x30, [sp, #0x90]   /* frame pointer and return address */
     TEB_ADDRESS
     ldr     x5, [TEB, #0x08]        /* TEB StackBase of the running context */
     ldr     x6, [TEB, #0x10]        /* TEB StackLimit */
-    stp     x5, x6, [sp, #0xa0]
+    stp     x5, x6, [sp, #0xa0]     /* into the frame: base and limit */
     ldr     x5, [TEB, #0x1478]      /* TEB DeallocationStack */
     ldr     x6, [TEB, #0x20]        /* TEB FiberData */
-    stp     x5, x6, [sp, #0xb0]
+    stp     x5, x6, [sp, #0xb0]     /* into the frame: dealloc stack and fiber data */
     str     x30, [sp, #0xc0]        /* resume address = our return address */
 .endm
 
 /* Loads the target's frame at SP into registers and the TEB (x5, x6 scratch). */
 .macro LOAD_FRAME
-    ldp     d8,  d9,  [sp, #0x00]
-    ldp     d10, d11, [sp, #0x10]
-    ldp     d12, d13, [sp, #0x20]
-    ldp     d14, d15, [sp, #0x30]
-    ldp     x19, x20, [sp, #0x40]
-    ldp     x21, x22, [sp, #0x50]
-    ldp     x23, x24, [sp, #0x60]
-    ldp     x25, x26, [sp, #0x70]
-    ldp     x27, x28, [sp, #0x80]
-    ldp     x29, x30, [sp, #0x90]
+    ldp     d8,  d9,  [sp, #0x00]   /* the target's d8/d9 */
+    ldp     d10, d11, [sp, #0x10]   /* the target's d10/d11 */
+    ldp     d12, d13, [sp, #0x20]   /* the target's d12/d13 */
+    ldp     d14, d15, [sp, #0x30]   /* the target's d14/d15 */
+    ldp     x19, x20, [sp, #0x40]   /* the target's x19/x20 */
+    ldp     x21, x22, [sp, #0x50]   /* the target's x21/x22 */
+    ldp     x23, x24, [sp, #0x60]   /* the target's x23/x24 */
+    ldp     x25, x26, [sp, #0x70]   /* the target's x25/x26 */
+    ldp     x27, x28, [sp, #0x80]   /* the target's x27/x28 */
+    ldp     x29, x30, [sp, #0x90]   /* fresh: x29 = 0, x30 = finish */
     TEB_ADDRESS
     ldp     x5, x6, [sp, #0xa0]     /* the target's stack bounds ... */
     str     x5, [TEB, #0x08]        /* ... go back into the TEB, so guard-page */
     str     x6, [TEB, #0x10]        /*     growth and stack probes see them */
-    ldp     x5, x6, [sp, #0xb0]
-    str     x5, [TEB, #0x1478]
-    str     x6, [TEB, #0x20]
+    ldp     x5, x6, [sp, #0xb0]     /* the target's dealloc stack and fiber data */
+    str     x5, [TEB, #0x1478]      /* DeallocationStack of the target */
+    str     x6, [TEB, #0x20]        /* FiberData of the target */
 .endm
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
@@ -135,7 +135,7 @@ jump_fcontext:
     ldr     x7, [sp, #0xc0]         /* where the target continues (fresh: trampoline) */
     add     sp, sp, #0xd0           /* target's SP as after its pending call */
     mov     x0, x4                  /* transfer_t.fctx; x1 still holds vp */
-    ret     x7
+    ret     x7                      /* a return, not a branch: BTI-neutral */
 
 /* transfer_t ontop_fcontext(fcontext_t const to, void *vp, transfer_t (*fn)(transfer_t)) */
     .globl  ontop_fcontext

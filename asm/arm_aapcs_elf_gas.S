@@ -49,9 +49,9 @@ make_fcontext:
     bic     r0, r0, #15             /* 16-byte aligned top (AAPCS needs 8) */
     sub     r0, r0, #0x7c           /* frame plus the first transfer's buffer */
     str     r2, [r0, #0x68]         /* first resume enters fn */
-    adr     r1, fcontext_finish
+    adr     r1, fcontext_finish     /* position-independent address of finish */
     str     r1, [r0, #0x64]         /* fn returns into finish */
-    add     r1, r0, #0x6c
+    add     r1, r0, #0x6c           /* the fresh result buffer just above the frame */
     str     r1, [r0, #0x40]         /* first switch writes its transfer_t here */
     bx      lr                      /* r0 = fctx */
     .fnend
@@ -78,21 +78,21 @@ jump_fcontext:
     .cantunwind
     push    {lr}                    /* resume address (pc slot, 0x68) */
     push    {r0, r4-r11, lr}        /* our hidden pointer, callee-saved, lr */
-    sub     sp, sp, #64             /* d8-d15 area (kept even without VFP) */
+    sub     sp, sp, #64             /* d8-d15 area */
 #ifdef FC_VFP
     vstmia  sp, {d8-d15}            /* AAPCS VFP: d8-d15 are callee-saved */
 #endif
     mov     ip, sp                  /* our frame is the fctx the target receives */
     mov     sp, r1                  /* switch to the target's frame */
 #ifdef FC_VFP
-    vldmia  sp, {d8-d15}
+    vldmia  sp, {d8-d15}            /* the target's d8-d15 */
 #endif
-    add     sp, sp, #64
+    add     sp, sp, #64             /* past the d8-d15 area */
     pop     {r3, r4-r11, lr}        /* r3 = target's hidden result pointer */
     str     ip, [r3, #0]            /* its pending call returns {our fctx, */
     str     r2, [r3, #4]            /*   vp} through memory */
     mov     r0, ip                  /* a fresh entry takes transfer_t in r0:r1 */
-    mov     r1, r2
+    mov     r1, r2                  /* ... and data */
     pop     {pc}                    /* resume (interworking return) */
     .fnend
     .size   jump_fcontext, .-jump_fcontext
@@ -105,17 +105,17 @@ ontop_fcontext:
     .fnstart
     .cantunwind
     push    {lr}                    /* same frame as jump */
-    push    {r0, r4-r11, lr}
-    sub     sp, sp, #64
+    push    {r0, r4-r11, lr}        /* same frame as jump */
+    sub     sp, sp, #64             /* d8-d15 area */
 #ifdef FC_VFP
-    vstmia  sp, {d8-d15}
+    vstmia  sp, {d8-d15}            /* d8-d15 are callee-saved (VFP) */
 #endif
     mov     ip, sp                  /* our fctx, handed to fn */
     mov     sp, r1                  /* switch to the target's frame */
 #ifdef FC_VFP
-    vldmia  sp, {d8-d15}
+    vldmia  sp, {d8-d15}            /* the target's d8-d15 */
 #endif
-    add     sp, sp, #64
+    add     sp, sp, #64             /* past the d8-d15 area */
     pop     {r0, r4-r11, lr}        /* r0 = target's hidden pointer: fn's result goes there */
     add     sp, sp, #4              /* drop the pc slot: lr already resumes the target */
     mov     r1, ip                  /* fn's argument {our fctx, vp} in r1:r2 */

@@ -42,7 +42,7 @@
     .p2align 3
 make_fcontext:
     .cfi_startproc
-    daddiu  $t0, $zero, -16
+    daddiu  $t0, $zero, -16         /* alignment mask */
     and     $v0, $a0, $t0           /* 16-byte aligned top */
     daddiu  $v0, $v0, -160          /* room for one frame below it */
     sd      $a2, 152($v0)           /* first resume enters fn (through t9) */
@@ -58,7 +58,7 @@ make_fcontext:
     sd      $t1, 136($v0)           /* the fresh context starts with our gp */
     daddiu  $t3, $ra, fcontext_finish - .Lmake_here  /* pc-relative finish */
     sd      $t3, 144($v0)           /* fn returns into finish */
-    move    $ra, $t2
+    move    $ra, $t2                /* make's own return address back */
     jr      $ra                     /* v0 = fctx */
     .cfi_endproc
     .end    make_fcontext
@@ -83,15 +83,15 @@ fcontext_finish:
     nop                             /* delay slot */
     .set    reorder
 .Lfinish_here:
-    lui     $gp, %hi(%neg(%gp_rel(.Lfinish_here)))
-    daddu   $gp, $gp, $ra
-    daddiu  $gp, $gp, %lo(%neg(%gp_rel(.Lfinish_here)))
+    lui     $gp, %hi(%neg(%gp_rel(.Lfinish_here))) /* gp of this module, for the GOT */
+    daddu   $gp, $gp, $ra           /* ... from the runtime address */
+    daddiu  $gp, $gp, %lo(%neg(%gp_rel(.Lfinish_here))) /* ... low half */
     move    $a0, $zero              /* exit status 0 */
 #ifdef __mips_abicalls
     ld      $t9, %call16(_exit)($gp) /* PIC call convention: through t9 */
     jalr    $t9                     /* _exit: the context owns no atexit duty */
 #else
-    jal     _exit
+    jal     _exit                   /* non-PIC build: direct call */
 #endif
     break                           /* _exit does not return */
     .cfi_endproc
@@ -108,54 +108,54 @@ jump_fcontext:
     daddiu  $sp, $sp, -160          /* our frame on our own stack */
     .cfi_adjust_cfa_offset 160
     sdc1    $f24, 0($sp)            /* n64: f24-f31 are callee-saved */
-    sdc1    $f25, 8($sp)
-    sdc1    $f26, 16($sp)
-    sdc1    $f27, 24($sp)
-    sdc1    $f28, 32($sp)
-    sdc1    $f29, 40($sp)
-    sdc1    $f30, 48($sp)
-    sdc1    $f31, 56($sp)
+    sdc1    $f25, 8($sp)            /* keep f25 (callee-saved) */
+    sdc1    $f26, 16($sp)           /* keep f26 (callee-saved) */
+    sdc1    $f27, 24($sp)           /* keep f27 (callee-saved) */
+    sdc1    $f28, 32($sp)           /* keep f28 (callee-saved) */
+    sdc1    $f29, 40($sp)           /* keep f29 (callee-saved) */
+    sdc1    $f30, 48($sp)           /* keep f30 (callee-saved) */
+    sdc1    $f31, 56($sp)           /* keep f31 (callee-saved) */
     sd      $s0, 64($sp)            /* callee-saved integer registers */
-    sd      $s1, 72($sp)
-    sd      $s2, 80($sp)
-    sd      $s3, 88($sp)
-    sd      $s4, 96($sp)
-    sd      $s5, 104($sp)
-    sd      $s6, 112($sp)
-    sd      $s7, 120($sp)
-    sd      $fp, 128($sp)
+    sd      $s1, 72($sp)            /* keep s1 (callee-saved) */
+    sd      $s2, 80($sp)            /* keep s2 (callee-saved) */
+    sd      $s3, 88($sp)            /* keep s3 (callee-saved) */
+    sd      $s4, 96($sp)            /* keep s4 (callee-saved) */
+    sd      $s5, 104($sp)           /* keep s5 (callee-saved) */
+    sd      $s6, 112($sp)           /* keep s6 (callee-saved) */
+    sd      $s7, 120($sp)           /* keep s7 (callee-saved) */
+    sd      $fp, 128($sp)           /* keep fp (callee-saved) */
     sd      $gp, 136($sp)           /* n64: gp is callee-saved too (not in Boost) */
     sd      $ra, 144($sp)           /* our return address ... */
     sd      $ra, 152($sp)           /* ... is where we resume */
     .cfi_rel_offset $ra, 144
     move    $t0, $sp                /* our frame is the fctx the target receives */
     move    $sp, $a0                /* switch to the target's frame */
-    ldc1    $f24, 0($sp)
-    ldc1    $f25, 8($sp)
-    ldc1    $f26, 16($sp)
-    ldc1    $f27, 24($sp)
-    ldc1    $f28, 32($sp)
-    ldc1    $f29, 40($sp)
-    ldc1    $f30, 48($sp)
-    ldc1    $f31, 56($sp)
-    ld      $s0, 64($sp)
-    ld      $s1, 72($sp)
-    ld      $s2, 80($sp)
-    ld      $s3, 88($sp)
-    ld      $s4, 96($sp)
-    ld      $s5, 104($sp)
-    ld      $s6, 112($sp)
-    ld      $s7, 120($sp)
-    ld      $fp, 128($sp)
+    ldc1    $f24, 0($sp)            /* the target's f24 */
+    ldc1    $f25, 8($sp)            /* the target's f25 */
+    ldc1    $f26, 16($sp)           /* the target's f26 */
+    ldc1    $f27, 24($sp)           /* the target's f27 */
+    ldc1    $f28, 32($sp)           /* the target's f28 */
+    ldc1    $f29, 40($sp)           /* the target's f29 */
+    ldc1    $f30, 48($sp)           /* the target's f30 */
+    ldc1    $f31, 56($sp)           /* the target's f31 */
+    ld      $s0, 64($sp)            /* the target's s0 */
+    ld      $s1, 72($sp)            /* the target's s1 */
+    ld      $s2, 80($sp)            /* the target's s2 */
+    ld      $s3, 88($sp)            /* the target's s3 */
+    ld      $s4, 96($sp)            /* the target's s4 */
+    ld      $s5, 104($sp)           /* the target's s5 */
+    ld      $s6, 112($sp)           /* the target's s6 */
+    ld      $s7, 120($sp)           /* the target's s7 */
+    ld      $fp, 128($sp)           /* the target's fp */
     ld      $gp, 136($sp)           /* the target's GOT pointer */
     ld      $ra, 144($sp)           /* fresh: finish */
     ld      $t9, 152($sp)           /* resume address; t9 = fn for a fresh entry */
     daddiu  $sp, $sp, 160           /* target's sp as after its pending call */
     .cfi_adjust_cfa_offset -160
     move    $v0, $t0                /* transfer_t {our fctx, vp} in v0:v1 ... */
-    move    $v1, $a1
+    move    $v1, $a1                /* (data) */
     move    $a0, $t0                /* ... and in a0:a1 for a fresh entry */
-    jr      $t9
+    jr      $t9                     /* resume the target / enter fn with t9 = fn */
     .cfi_endproc
     .end    jump_fcontext
     .size   jump_fcontext, .-jump_fcontext
@@ -169,53 +169,53 @@ ontop_fcontext:
     .cfi_startproc
     daddiu  $sp, $sp, -160          /* same frame as jump, so either resumes it */
     .cfi_adjust_cfa_offset 160
-    sdc1    $f24, 0($sp)
-    sdc1    $f25, 8($sp)
-    sdc1    $f26, 16($sp)
-    sdc1    $f27, 24($sp)
-    sdc1    $f28, 32($sp)
-    sdc1    $f29, 40($sp)
-    sdc1    $f30, 48($sp)
-    sdc1    $f31, 56($sp)
-    sd      $s0, 64($sp)
-    sd      $s1, 72($sp)
-    sd      $s2, 80($sp)
-    sd      $s3, 88($sp)
-    sd      $s4, 96($sp)
-    sd      $s5, 104($sp)
-    sd      $s6, 112($sp)
-    sd      $s7, 120($sp)
-    sd      $fp, 128($sp)
-    sd      $gp, 136($sp)
-    sd      $ra, 144($sp)
-    sd      $ra, 152($sp)
+    sdc1    $f24, 0($sp)            /* keep f24 (callee-saved) */
+    sdc1    $f25, 8($sp)            /* keep f25 (callee-saved) */
+    sdc1    $f26, 16($sp)           /* keep f26 (callee-saved) */
+    sdc1    $f27, 24($sp)           /* keep f27 (callee-saved) */
+    sdc1    $f28, 32($sp)           /* keep f28 (callee-saved) */
+    sdc1    $f29, 40($sp)           /* keep f29 (callee-saved) */
+    sdc1    $f30, 48($sp)           /* keep f30 (callee-saved) */
+    sdc1    $f31, 56($sp)           /* keep f31 (callee-saved) */
+    sd      $s0, 64($sp)            /* keep s0 (callee-saved) */
+    sd      $s1, 72($sp)            /* keep s1 (callee-saved) */
+    sd      $s2, 80($sp)            /* keep s2 (callee-saved) */
+    sd      $s3, 88($sp)            /* keep s3 (callee-saved) */
+    sd      $s4, 96($sp)            /* keep s4 (callee-saved) */
+    sd      $s5, 104($sp)           /* keep s5 (callee-saved) */
+    sd      $s6, 112($sp)           /* keep s6 (callee-saved) */
+    sd      $s7, 120($sp)           /* keep s7 (callee-saved) */
+    sd      $fp, 128($sp)           /* keep fp (callee-saved) */
+    sd      $gp, 136($sp)           /* keep gp (callee-saved) */
+    sd      $ra, 144($sp)           /* our return address ... */
+    sd      $ra, 152($sp)           /* ... is where we resume */
     .cfi_rel_offset $ra, 144
     move    $t0, $sp                /* our fctx, handed to fn */
     move    $sp, $a0                /* switch to the target's frame */
-    ldc1    $f24, 0($sp)
-    ldc1    $f25, 8($sp)
-    ldc1    $f26, 16($sp)
-    ldc1    $f27, 24($sp)
-    ldc1    $f28, 32($sp)
-    ldc1    $f29, 40($sp)
-    ldc1    $f30, 48($sp)
-    ldc1    $f31, 56($sp)
-    ld      $s0, 64($sp)
-    ld      $s1, 72($sp)
-    ld      $s2, 80($sp)
-    ld      $s3, 88($sp)
-    ld      $s4, 96($sp)
-    ld      $s5, 104($sp)
-    ld      $s6, 112($sp)
-    ld      $s7, 120($sp)
-    ld      $fp, 128($sp)
-    ld      $gp, 136($sp)
+    ldc1    $f24, 0($sp)            /* the target's f24 */
+    ldc1    $f25, 8($sp)            /* the target's f25 */
+    ldc1    $f26, 16($sp)           /* the target's f26 */
+    ldc1    $f27, 24($sp)           /* the target's f27 */
+    ldc1    $f28, 32($sp)           /* the target's f28 */
+    ldc1    $f29, 40($sp)           /* the target's f29 */
+    ldc1    $f30, 48($sp)           /* the target's f30 */
+    ldc1    $f31, 56($sp)           /* the target's f31 */
+    ld      $s0, 64($sp)            /* the target's s0 */
+    ld      $s1, 72($sp)            /* the target's s1 */
+    ld      $s2, 80($sp)            /* the target's s2 */
+    ld      $s3, 88($sp)            /* the target's s3 */
+    ld      $s4, 96($sp)            /* the target's s4 */
+    ld      $s5, 104($sp)           /* the target's s5 */
+    ld      $s6, 112($sp)           /* the target's s6 */
+    ld      $s7, 120($sp)           /* the target's s7 */
+    ld      $fp, 128($sp)           /* the target's fp */
+    ld      $gp, 136($sp)           /* the target's gp */
     ld      $ra, 144($sp)           /* fn returns into the target's pending call */
     daddiu  $sp, $sp, 160           /* pc slot unused: ra already resumes the target */
     .cfi_adjust_cfa_offset -160
     move    $t9, $a2                /* PIC call convention: t9 = callee */
     move    $a0, $t0                /* fn's argument {our fctx, vp} in a0:a1 */
-    jr      $t9                     /* fn's v0:v1 result is the pending call's */
+    jr      $t9                     /* enter fn; its v0:v1 result is the pending call's */
     .cfi_endproc
     .end    ontop_fcontext
     .size   ontop_fcontext, .-ontop_fcontext

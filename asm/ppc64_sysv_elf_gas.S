@@ -54,8 +54,8 @@
 
 /* ELFv2 global entry: r12 = our address on calls from other modules. */
 #define FC_GLOBAL_ENTRY(name) \
-0:  addis   2, 12, .TOC.-0b@ha; \
-    addi    2, 2, .TOC.-0b@l; \
+0:  addis   2, 12, .TOC.-0b@ha; /* global entry: r12 = our address */ \
+    addi    2, 2, .TOC.-0b@l;   /* ... r2 = .TOC. of this module */ \
     .localentry name, .-name
 
 #define FRAME 544
@@ -70,16 +70,16 @@ make_fcontext:
     clrrdi  3, 3, 4                 /* 16-byte aligned top */
     addi    3, 3, -(FRAME + 64)     /* frame plus the entry function's linkage area */
     std     5, 176(3)               /* first resume enters fn (through CTR and r12) */
-    addis   6, 2, fcontext_finish@toc@ha
-    addi    6, 6, fcontext_finish@toc@l
+    addis   6, 2, fcontext_finish@toc@ha /* finish, TOC-relative (r2 set by the global entry) */
+    addi    6, 6, fcontext_finish@toc@l /* ... low half */
     std     6, 168(3)               /* fn returns into finish */
-    li      0, 0
+    li      0, 0                    /* null back chain ... */
     std     0, FRAME(3)             /* back chain 0: stack walkers stop at the entry */
     mffs    0                       /* fresh context inherits our FP modes ... */
-    stfd    0, 152(3)
+    stfd    0, 152(3)               /* FPSCR image for the first resume */
     mfvscr  0                       /* ... and vector modes */
-    li      7, 528
-    stvx    0, 3, 7
+    li      7, 528                  /* offset of the VSCR slot (stvx/lvx index register) */
+    stvx    0, 3, 7                 /* VSCR image for the first resume */
     blr                             /* r3 = fctx */
     .cfi_endproc
     .size   make_fcontext, .-make_fcontext
@@ -99,7 +99,7 @@ fcontext_finish:
     bl      1f                      /* LR = runtime address of 1: */
 1:  mflr    12
     addis   2, 12, .TOC.-1b@ha      /* our TOC: the call to _exit goes through it */
-    addi    2, 2, .TOC.-1b@l
+    addi    2, 2, .TOC.-1b@l        /* ... low half */
     stdu    1, -32(1)               /* minimal frame; back chain -> the 0 make wrote */
     li      3, 0                    /* exit status 0 */
     bl      _exit                   /* _exit: the context owns no atexit duty */
@@ -112,152 +112,152 @@ fcontext_finish:
 .macro SAVE_FRAME
     addi    1, 1, -FRAME            /* our frame on our own stack */
     std     14, 8(1)                /* r14-r31 are callee-saved */
-    std     15, 16(1)
-    std     16, 24(1)
-    std     17, 32(1)
-    std     18, 40(1)
-    std     19, 48(1)
-    std     20, 56(1)
-    std     21, 64(1)
-    std     22, 72(1)
-    std     23, 80(1)
-    std     24, 88(1)
-    std     25, 96(1)
-    std     26, 104(1)
-    std     27, 112(1)
-    std     28, 120(1)
-    std     29, 128(1)
-    std     30, 136(1)
-    std     31, 144(1)
+    std     15, 16(1)               /* keep r15 (callee-saved) */
+    std     16, 24(1)               /* keep r16 (callee-saved) */
+    std     17, 32(1)               /* keep r17 (callee-saved) */
+    std     18, 40(1)               /* keep r18 (callee-saved) */
+    std     19, 48(1)               /* keep r19 (callee-saved) */
+    std     20, 56(1)               /* keep r20 (callee-saved) */
+    std     21, 64(1)               /* keep r21 (callee-saved) */
+    std     22, 72(1)               /* keep r22 (callee-saved) */
+    std     23, 80(1)               /* keep r23 (callee-saved) */
+    std     24, 88(1)               /* keep r24 (callee-saved) */
+    std     25, 96(1)               /* keep r25 (callee-saved) */
+    std     26, 104(1)              /* keep r26 (callee-saved) */
+    std     27, 112(1)              /* keep r27 (callee-saved) */
+    std     28, 120(1)              /* keep r28 (callee-saved) */
+    std     29, 128(1)              /* keep r29 (callee-saved) */
+    std     30, 136(1)              /* keep r30 (callee-saved) */
+    std     31, 144(1)              /* keep r31 (callee-saved) */
     stfd    14, 184(1)              /* f14-f31 are callee-saved (Boost skips them) */
-    stfd    15, 192(1)
-    stfd    16, 200(1)
-    stfd    17, 208(1)
-    stfd    18, 216(1)
-    stfd    19, 224(1)
-    stfd    20, 232(1)
-    stfd    21, 240(1)
-    stfd    22, 248(1)
-    stfd    23, 256(1)
-    stfd    24, 264(1)
-    stfd    25, 272(1)
-    stfd    26, 280(1)
-    stfd    27, 288(1)
-    stfd    28, 296(1)
-    stfd    29, 304(1)
-    stfd    30, 312(1)
-    stfd    31, 320(1)
-    li      7, 336                  /* v20-v31 are callee-saved (Boost skips them) */
-    stvx    20, 1, 7
-    addi    7, 7, 16
-    stvx    21, 1, 7
-    addi    7, 7, 16
-    stvx    22, 1, 7
-    addi    7, 7, 16
-    stvx    23, 1, 7
-    addi    7, 7, 16
-    stvx    24, 1, 7
-    addi    7, 7, 16
-    stvx    25, 1, 7
-    addi    7, 7, 16
-    stvx    26, 1, 7
-    addi    7, 7, 16
-    stvx    27, 1, 7
-    addi    7, 7, 16
-    stvx    28, 1, 7
-    addi    7, 7, 16
-    stvx    29, 1, 7
-    addi    7, 7, 16
-    stvx    30, 1, 7
-    addi    7, 7, 16
-    stvx    31, 1, 7
+    stfd    15, 192(1)              /* keep f15 (callee-saved) */
+    stfd    16, 200(1)              /* keep f16 (callee-saved) */
+    stfd    17, 208(1)              /* keep f17 (callee-saved) */
+    stfd    18, 216(1)              /* keep f18 (callee-saved) */
+    stfd    19, 224(1)              /* keep f19 (callee-saved) */
+    stfd    20, 232(1)              /* keep f20 (callee-saved) */
+    stfd    21, 240(1)              /* keep f21 (callee-saved) */
+    stfd    22, 248(1)              /* keep f22 (callee-saved) */
+    stfd    23, 256(1)              /* keep f23 (callee-saved) */
+    stfd    24, 264(1)              /* keep f24 (callee-saved) */
+    stfd    25, 272(1)              /* keep f25 (callee-saved) */
+    stfd    26, 280(1)              /* keep f26 (callee-saved) */
+    stfd    27, 288(1)              /* keep f27 (callee-saved) */
+    stfd    28, 296(1)              /* keep f28 (callee-saved) */
+    stfd    29, 304(1)              /* keep f29 (callee-saved) */
+    stfd    30, 312(1)              /* keep f30 (callee-saved) */
+    stfd    31, 320(1)              /* keep f31 (callee-saved) */
+    li      7, 336                  /* offset of v20 (lvx index register) */
+    stvx    20, 1, 7                /* keep v20 (callee-saved) */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    stvx    21, 1, 7                /* keep v21 (callee-saved) */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    stvx    22, 1, 7                /* keep v22 (callee-saved) */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    stvx    23, 1, 7                /* keep v23 (callee-saved) */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    stvx    24, 1, 7                /* keep v24 (callee-saved) */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    stvx    25, 1, 7                /* keep v25 (callee-saved) */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    stvx    26, 1, 7                /* keep v26 (callee-saved) */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    stvx    27, 1, 7                /* keep v27 (callee-saved) */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    stvx    28, 1, 7                /* keep v28 (callee-saved) */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    stvx    29, 1, 7                /* keep v29 (callee-saved) */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    stvx    30, 1, 7                /* keep v30 (callee-saved) */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    stvx    31, 1, 7                /* keep v31 (callee-saved) */
 #ifndef FCONTEXT_NO_FPU_CONTROL
     mffs    0                       /* FP rounding mode and enables */
-    stfd    0, 152(1)
+    stfd    0, 152(1)               /* into the FPSCR slot */
     mfvscr  0                       /* vector non-Java mode */
-    li      7, 528
-    stvx    0, 1, 7
+    li      7, 528                  /* offset of the VSCR slot (stvx/lvx index register) */
+    stvx    0, 1, 7                 /* into the VSCR slot */
 #endif
     mfcr    0                       /* cr2-cr4 are callee-saved */
-    std     0, 160(1)
+    std     0, 160(1)               /* into the CR slot */
     mflr    0                       /* our return address ... */
-    std     0, 168(1)
+    std     0, 168(1)               /* into the LR slot ... */
     std     0, 176(1)               /* ... is where we resume */
 .endm
 
 /* Loads the callee-saved state of the frame at r1 (r7 is scratch). */
 .macro LOAD_FRAME
-    ld      14, 8(1)
-    ld      15, 16(1)
-    ld      16, 24(1)
-    ld      17, 32(1)
-    ld      18, 40(1)
-    ld      19, 48(1)
-    ld      20, 56(1)
-    ld      21, 64(1)
-    ld      22, 72(1)
-    ld      23, 80(1)
-    ld      24, 88(1)
-    ld      25, 96(1)
-    ld      26, 104(1)
-    ld      27, 112(1)
-    ld      28, 120(1)
-    ld      29, 128(1)
-    ld      30, 136(1)
-    ld      31, 144(1)
-    lfd     14, 184(1)
-    lfd     15, 192(1)
-    lfd     16, 200(1)
-    lfd     17, 208(1)
-    lfd     18, 216(1)
-    lfd     19, 224(1)
-    lfd     20, 232(1)
-    lfd     21, 240(1)
-    lfd     22, 248(1)
-    lfd     23, 256(1)
-    lfd     24, 264(1)
-    lfd     25, 272(1)
-    lfd     26, 280(1)
-    lfd     27, 288(1)
-    lfd     28, 296(1)
-    lfd     29, 304(1)
-    lfd     30, 312(1)
-    lfd     31, 320(1)
-    li      7, 336
-    lvx     20, 1, 7
-    addi    7, 7, 16
-    lvx     21, 1, 7
-    addi    7, 7, 16
-    lvx     22, 1, 7
-    addi    7, 7, 16
-    lvx     23, 1, 7
-    addi    7, 7, 16
-    lvx     24, 1, 7
-    addi    7, 7, 16
-    lvx     25, 1, 7
-    addi    7, 7, 16
-    lvx     26, 1, 7
-    addi    7, 7, 16
-    lvx     27, 1, 7
-    addi    7, 7, 16
-    lvx     28, 1, 7
-    addi    7, 7, 16
-    lvx     29, 1, 7
-    addi    7, 7, 16
-    lvx     30, 1, 7
-    addi    7, 7, 16
-    lvx     31, 1, 7
+    ld      14, 8(1)                /* the target's r14 */
+    ld      15, 16(1)               /* the target's r15 */
+    ld      16, 24(1)               /* the target's r16 */
+    ld      17, 32(1)               /* the target's r17 */
+    ld      18, 40(1)               /* the target's r18 */
+    ld      19, 48(1)               /* the target's r19 */
+    ld      20, 56(1)               /* the target's r20 */
+    ld      21, 64(1)               /* the target's r21 */
+    ld      22, 72(1)               /* the target's r22 */
+    ld      23, 80(1)               /* the target's r23 */
+    ld      24, 88(1)               /* the target's r24 */
+    ld      25, 96(1)               /* the target's r25 */
+    ld      26, 104(1)              /* the target's r26 */
+    ld      27, 112(1)              /* the target's r27 */
+    ld      28, 120(1)              /* the target's r28 */
+    ld      29, 128(1)              /* the target's r29 */
+    ld      30, 136(1)              /* the target's r30 */
+    ld      31, 144(1)              /* the target's r31 */
+    lfd     14, 184(1)              /* the target's f14 */
+    lfd     15, 192(1)              /* the target's f15 */
+    lfd     16, 200(1)              /* the target's f16 */
+    lfd     17, 208(1)              /* the target's f17 */
+    lfd     18, 216(1)              /* the target's f18 */
+    lfd     19, 224(1)              /* the target's f19 */
+    lfd     20, 232(1)              /* the target's f20 */
+    lfd     21, 240(1)              /* the target's f21 */
+    lfd     22, 248(1)              /* the target's f22 */
+    lfd     23, 256(1)              /* the target's f23 */
+    lfd     24, 264(1)              /* the target's f24 */
+    lfd     25, 272(1)              /* the target's f25 */
+    lfd     26, 280(1)              /* the target's f26 */
+    lfd     27, 288(1)              /* the target's f27 */
+    lfd     28, 296(1)              /* the target's f28 */
+    lfd     29, 304(1)              /* the target's f29 */
+    lfd     30, 312(1)              /* the target's f30 */
+    lfd     31, 320(1)              /* the target's f31 */
+    li      7, 336                  /* offset of v20 (lvx index register) */
+    lvx     20, 1, 7                /* the target's v20 */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    lvx     21, 1, 7                /* the target's v21 */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    lvx     22, 1, 7                /* the target's v22 */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    lvx     23, 1, 7                /* the target's v23 */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    lvx     24, 1, 7                /* the target's v24 */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    lvx     25, 1, 7                /* the target's v25 */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    lvx     26, 1, 7                /* the target's v26 */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    lvx     27, 1, 7                /* the target's v27 */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    lvx     28, 1, 7                /* the target's v28 */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    lvx     29, 1, 7                /* the target's v29 */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    lvx     30, 1, 7                /* the target's v30 */
+    addi    7, 7, 16                /* next 16-byte vector slot */
+    lvx     31, 1, 7                /* the target's v31 */
 #ifndef FCONTEXT_NO_FPU_CONTROL
-    lfd     0, 152(1)
+    lfd     0, 152(1)               /* the target's FPSCR image */
     mtfsf   0x03, 0                 /* fields 6-7 only: enables, NI, RN -- not the flags */
-    li      7, 528
-    lvx     0, 1, 7
-    mtvscr  0
+    li      7, 528                  /* offset of the VSCR slot (stvx/lvx index register) */
+    lvx     0, 1, 7                 /* the target's VSCR image */
+    mtvscr  0                       /* its vector modes */
 #endif
-    ld      0, 160(1)
-    mtcr    0
+    ld      0, 160(1)               /* the target's CR */
+    mtcr    0                       /* cr2-cr4 back (all fields are written) */
     ld      0, 168(1)               /* fresh: finish */
-    mtlr    0
+    mtlr    0                       /* LR = where the target returns to */
 .endm
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
@@ -272,10 +272,10 @@ jump_fcontext:
     mr      1, 3                    /* switch to the target's frame */
     LOAD_FRAME
     ld      12, 176(1)              /* resume address; for a fresh fn, r12 = its entry */
-    mtctr   12
+    mtctr   12                      /* branch through CTR */
     addi    1, 1, FRAME             /* target's r1 as after its pending call */
     mr      3, 6                    /* transfer_t {our fctx, vp} in r3:r4 */
-    bctr
+    bctr                            /* resume the target (fresh: enter fn at its global entry) */
     .cfi_endproc
     .size   jump_fcontext, .-jump_fcontext
 
@@ -291,10 +291,10 @@ ontop_fcontext:
     mr      1, 3                    /* switch to the target's frame */
     LOAD_FRAME                      /* LR = target's resume address: fn returns there */
     mr      12, 5                   /* ELFv2: r12 = callee's global entry */
-    mtctr   12
+    mtctr   12                      /* branch through CTR */
     addi    1, 1, FRAME             /* PC slot unused */
     mr      3, 6                    /* fn's argument {our fctx, vp} in r3:r4 */
-    bctr                            /* fn's r3:r4 result is the pending call's */
+    bctr                            /* resume the target (fresh: enter fn at its global entry) */
     .cfi_endproc
     .size   ontop_fcontext, .-ontop_fcontext
 

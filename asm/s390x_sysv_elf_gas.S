@@ -42,7 +42,7 @@ make_fcontext:
     nill    %r2, 0xfff0             /* 16-byte aligned top */
     aghi    %r2, -176               /* room for one frame below it */
     stg     %r4, 168(%r2)           /* first resume enters fn */
-    larl    %r1, fcontext_finish
+    larl    %r1, fcontext_finish    /* pc-relative address of finish */
     stg     %r1, 88(%r2)            /* fn returns into finish (saved r14) */
     mvghi   16(%r2), 0              /* no pending call: marks the context fresh */
     stfpc   160(%r2)                /* fresh context inherits our FPC */
@@ -78,32 +78,32 @@ jump_fcontext:
     .cfi_adjust_cfa_offset 176
     stmg    %r6, %r14, 24(%r15)     /* callee-saved r6-r13, r14 = return address */
     std     %f8, 96(%r15)           /* f8-f15 are callee-saved */
-    std     %f9, 104(%r15)
-    std     %f10, 112(%r15)
-    std     %f11, 120(%r15)
-    std     %f12, 128(%r15)
-    std     %f13, 136(%r15)
-    std     %f14, 144(%r15)
-    std     %f15, 152(%r15)
+    std     %f9, 104(%r15)          /* keep f9 (callee-saved) */
+    std     %f10, 112(%r15)         /* keep f10 (callee-saved) */
+    std     %f11, 120(%r15)         /* keep f11 (callee-saved) */
+    std     %f12, 128(%r15)         /* keep f12 (callee-saved) */
+    std     %f13, 136(%r15)         /* keep f13 (callee-saved) */
+    std     %f14, 144(%r15)         /* keep f14 (callee-saved) */
+    std     %f15, 152(%r15)         /* keep f15 (callee-saved) */
     stfpc   160(%r15)               /* rounding mode and masks */
     stg     %r14, 168(%r15)         /* resume address */
     stg     %r2, 16(%r15)           /* where our pending call's result goes */
     lgr     %r1, %r15               /* our frame is the fctx the target receives */
     lgr     %r15, %r3               /* switch to the target's frame */
-    lmg     %r6, %r14, 24(%r15)
-    ld      %f8, 96(%r15)
-    ld      %f9, 104(%r15)
-    ld      %f10, 112(%r15)
-    ld      %f11, 120(%r15)
-    ld      %f12, 128(%r15)
-    ld      %f13, 136(%r15)
-    ld      %f14, 144(%r15)
-    ld      %f15, 152(%r15)
-    lfpc    160(%r15)
+    lmg     %r6, %r14, 24(%r15)     /* the target's r6-r13 and return address r14 */
+    ld      %f8, 96(%r15)           /* the target's f8 */
+    ld      %f9, 104(%r15)          /* the target's f9 */
+    ld      %f10, 112(%r15)         /* the target's f10 */
+    ld      %f11, 120(%r15)         /* the target's f11 */
+    ld      %f12, 128(%r15)         /* the target's f12 */
+    ld      %f13, 136(%r15)         /* the target's f13 */
+    ld      %f14, 144(%r15)         /* the target's f14 */
+    ld      %f15, 152(%r15)         /* the target's f15 */
+    lfpc    160(%r15)               /* the target's 160(r15) */
     lg      %r5, 168(%r15)          /* where the target continues (fresh: fn) */
     lg      %r2, 16(%r15)           /* the target's result buffer ... */
-    ltgr    %r2, %r2
-    jnz     1f
+    ltgr    %r2, %r2                /* zero means a fresh target ... */
+    jnz     1f                      /* ... which has no result buffer */
     lgr     %r2, %r1                /* ... or, fresh, our scratch slots */
     aghi    %r15, -160              /* fresh: r15 ends at fctx + 16 */
 1:
@@ -111,7 +111,7 @@ jump_fcontext:
     stg     %r4, 8(%r2)             /* transfer_t.data = vp */
     aghi    %r15, 176               /* target's r15 as after its pending call */
     .cfi_adjust_cfa_offset -176
-    br      %r5
+    br      %r5                     /* resume the target (fresh: enter fn) */
     .cfi_endproc
     .size   jump_fcontext, .-jump_fcontext
 
@@ -123,37 +123,37 @@ ontop_fcontext:
     .cfi_startproc
     aghi    %r15, -176              /* same frame as jump, so either resumes it */
     .cfi_adjust_cfa_offset 176
-    stmg    %r6, %r14, 24(%r15)
-    std     %f8, 96(%r15)
-    std     %f9, 104(%r15)
-    std     %f10, 112(%r15)
-    std     %f11, 120(%r15)
-    std     %f12, 128(%r15)
-    std     %f13, 136(%r15)
-    std     %f14, 144(%r15)
-    std     %f15, 152(%r15)
-    stfpc   160(%r15)
-    stg     %r14, 168(%r15)
-    stg     %r2, 16(%r15)
+    stmg    %r6, %r14, 24(%r15)     /* same registers as jump */
+    std     %f8, 96(%r15)           /* keep f8 (callee-saved) */
+    std     %f9, 104(%r15)          /* keep f9 (callee-saved) */
+    std     %f10, 112(%r15)         /* keep f10 (callee-saved) */
+    std     %f11, 120(%r15)         /* keep f11 (callee-saved) */
+    std     %f12, 128(%r15)         /* keep f12 (callee-saved) */
+    std     %f13, 136(%r15)         /* keep f13 (callee-saved) */
+    std     %f14, 144(%r15)         /* keep f14 (callee-saved) */
+    std     %f15, 152(%r15)         /* keep f15 (callee-saved) */
+    stfpc   160(%r15)               /* keep 160(r15) (callee-saved) */
+    stg     %r14, 168(%r15)         /* resume address */
+    stg     %r2, 16(%r15)           /* where our pending call's result goes */
     lgr     %r1, %r15               /* our fctx */
     stg     %r1, 0(%r1)             /* fn's argument {our fctx, vp} lives in */
     stg     %r4, 8(%r1)             /*   our scratch slots (passed by reference) */
     lgr     %r15, %r3               /* switch to the target's frame */
-    lmg     %r6, %r14, 24(%r15)     /* r14 = target's resume address: fn returns there */
-    ld      %f8, 96(%r15)
-    ld      %f9, 104(%r15)
-    ld      %f10, 112(%r15)
-    ld      %f11, 120(%r15)
-    ld      %f12, 128(%r15)
-    ld      %f13, 136(%r15)
-    ld      %f14, 144(%r15)
-    ld      %f15, 152(%r15)
-    lfpc    160(%r15)
+    lmg     %r6, %r14, 24(%r15)     /* the target's r6-r13 and return address r14 */
+    ld      %f8, 96(%r15)           /* the target's f8 */
+    ld      %f9, 104(%r15)          /* the target's f9 */
+    ld      %f10, 112(%r15)         /* the target's f10 */
+    ld      %f11, 120(%r15)         /* the target's f11 */
+    ld      %f12, 128(%r15)         /* the target's f12 */
+    ld      %f13, 136(%r15)         /* the target's f13 */
+    ld      %f14, 144(%r15)         /* the target's f14 */
+    ld      %f15, 152(%r15)         /* the target's f15 */
+    lfpc    160(%r15)               /* the target's 160(r15) */
     lg      %r2, 16(%r15)           /* fn writes its result into the target's buffer */
     lgr     %r3, %r1                /* pointer to fn's argument */
     aghi    %r15, 176               /* target's r15; its save area serves fn */
     .cfi_adjust_cfa_offset -176
-    br      %r5                     /* fn returns straight into the pending call */
+    br      %r5                     /* enter fn; it returns straight into the pending call */
     .cfi_endproc
     .size   ontop_fcontext, .-ontop_fcontext
 
