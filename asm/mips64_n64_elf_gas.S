@@ -98,13 +98,8 @@ fcontext_finish:
     .end    fcontext_finish_proc
     .size   fcontext_finish_proc, .-fcontext_finish_proc
 
-/* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
-    .globl  jump_fcontext
-    .type   jump_fcontext, @function
-    .ent    jump_fcontext
-    .p2align 3
-jump_fcontext:
-    .cfi_startproc
+/* Pushes the running context's frame (same for jump and ontop, so either resumes it). */
+.macro SAVE_FRAME
     daddiu  $sp, $sp, -160          /* our frame on our own stack */
     .cfi_adjust_cfa_offset 160
     sdc1    $f24, 0($sp)            /* n64: f24-f31 are callee-saved */
@@ -128,8 +123,10 @@ jump_fcontext:
     sd      $ra, 144($sp)           /* our return address ... */
     sd      $ra, 152($sp)           /* ... is where we resume */
     .cfi_rel_offset $ra, 144
-    move    $t0, $sp                /* our frame is the fctx the target receives */
-    move    $sp, $a0                /* switch to the target's frame */
+.endm
+
+/* Loads f24-f31, s0-s7, fp and gp of the frame at sp. */
+.macro LOAD_FRAME
     ldc1    $f24, 0($sp)            /* the target's f24 */
     ldc1    $f25, 8($sp)            /* the target's f25 */
     ldc1    $f26, 16($sp)           /* the target's f26 */
@@ -148,6 +145,19 @@ jump_fcontext:
     ld      $s7, 120($sp)           /* the target's s7 */
     ld      $fp, 128($sp)           /* the target's fp */
     ld      $gp, 136($sp)           /* the target's GOT pointer */
+.endm
+
+/* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
+    .globl  jump_fcontext
+    .type   jump_fcontext, @function
+    .ent    jump_fcontext
+    .p2align 3
+jump_fcontext:
+    .cfi_startproc
+    SAVE_FRAME
+    move    $t0, $sp                /* our frame is the fctx the target receives */
+    move    $sp, $a0                /* switch to the target's frame */
+    LOAD_FRAME
     ld      $ra, 144($sp)           /* fresh: finish */
     ld      $t9, 152($sp)           /* resume address; t9 = fn for a fresh entry */
     daddiu  $sp, $sp, 160           /* target's sp as after its pending call */
@@ -167,49 +177,10 @@ jump_fcontext:
     .p2align 3
 ontop_fcontext:
     .cfi_startproc
-    daddiu  $sp, $sp, -160          /* same frame as jump, so either resumes it */
-    .cfi_adjust_cfa_offset 160
-    sdc1    $f24, 0($sp)            /* keep f24 (callee-saved) */
-    sdc1    $f25, 8($sp)            /* keep f25 (callee-saved) */
-    sdc1    $f26, 16($sp)           /* keep f26 (callee-saved) */
-    sdc1    $f27, 24($sp)           /* keep f27 (callee-saved) */
-    sdc1    $f28, 32($sp)           /* keep f28 (callee-saved) */
-    sdc1    $f29, 40($sp)           /* keep f29 (callee-saved) */
-    sdc1    $f30, 48($sp)           /* keep f30 (callee-saved) */
-    sdc1    $f31, 56($sp)           /* keep f31 (callee-saved) */
-    sd      $s0, 64($sp)            /* keep s0 (callee-saved) */
-    sd      $s1, 72($sp)            /* keep s1 (callee-saved) */
-    sd      $s2, 80($sp)            /* keep s2 (callee-saved) */
-    sd      $s3, 88($sp)            /* keep s3 (callee-saved) */
-    sd      $s4, 96($sp)            /* keep s4 (callee-saved) */
-    sd      $s5, 104($sp)           /* keep s5 (callee-saved) */
-    sd      $s6, 112($sp)           /* keep s6 (callee-saved) */
-    sd      $s7, 120($sp)           /* keep s7 (callee-saved) */
-    sd      $fp, 128($sp)           /* keep fp (callee-saved) */
-    sd      $gp, 136($sp)           /* keep gp (callee-saved) */
-    sd      $ra, 144($sp)           /* our return address ... */
-    sd      $ra, 152($sp)           /* ... is where we resume */
-    .cfi_rel_offset $ra, 144
+    SAVE_FRAME                      /* same frame as jump, so either resumes it */
     move    $t0, $sp                /* our fctx, handed to fn */
     move    $sp, $a0                /* switch to the target's frame */
-    ldc1    $f24, 0($sp)            /* the target's f24 */
-    ldc1    $f25, 8($sp)            /* the target's f25 */
-    ldc1    $f26, 16($sp)           /* the target's f26 */
-    ldc1    $f27, 24($sp)           /* the target's f27 */
-    ldc1    $f28, 32($sp)           /* the target's f28 */
-    ldc1    $f29, 40($sp)           /* the target's f29 */
-    ldc1    $f30, 48($sp)           /* the target's f30 */
-    ldc1    $f31, 56($sp)           /* the target's f31 */
-    ld      $s0, 64($sp)            /* the target's s0 */
-    ld      $s1, 72($sp)            /* the target's s1 */
-    ld      $s2, 80($sp)            /* the target's s2 */
-    ld      $s3, 88($sp)            /* the target's s3 */
-    ld      $s4, 96($sp)            /* the target's s4 */
-    ld      $s5, 104($sp)           /* the target's s5 */
-    ld      $s6, 112($sp)           /* the target's s6 */
-    ld      $s7, 120($sp)           /* the target's s7 */
-    ld      $fp, 128($sp)           /* the target's fp */
-    ld      $gp, 136($sp)           /* the target's gp */
+    LOAD_FRAME
     ld      $ra, 144($sp)           /* fn returns into the target's pending call */
     daddiu  $sp, $sp, 160           /* pc slot unused: ra already resumes the target */
     .cfi_adjust_cfa_offset -160

@@ -59,12 +59,8 @@ fcontext_finish:
     .cfi_endproc
     .size   fcontext_finish_proc, .-fcontext_finish_proc
 
-/* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
-    .globl  jump_fcontext
-    .type   jump_fcontext, @function
-    .p2align 2
-jump_fcontext:
-    .cfi_startproc
+/* Pushes the running context's frame (same for jump and ontop, so either resumes it). */
+.macro SAVE_FRAME
     addi    sp, sp, -0xd0           /* our frame on our own stack */
     .cfi_def_cfa_offset 0xd0
     fsd     fs0,  0x00(sp)          /* LP64D: fs0-fs11 are callee-saved */
@@ -94,8 +90,10 @@ jump_fcontext:
     sd      ra,  0xc0(sp)           /* our return address ... */
     sd      ra,  0xc8(sp)           /* ... is also where we resume */
     .cfi_offset ra, -0x10
-    mv      a2, sp                  /* our frame is the fctx the target receives */
-    mv      sp, a0                  /* switch to the target's frame */
+.endm
+
+/* Loads fs0-fs11 and s0-s11 of the frame at sp. */
+.macro LOAD_FRAME
     fld     fs0,  0x00(sp)          /* the target's fs0 */
     fld     fs1,  0x08(sp)          /* the target's fs1 */
     fld     fs2,  0x10(sp)          /* the target's fs2 */
@@ -120,6 +118,18 @@ jump_fcontext:
     ld      s9,  0xa8(sp)           /* the target's s9 */
     ld      s10, 0xb0(sp)           /* the target's s10 */
     ld      s11, 0xb8(sp)           /* the target's s11 */
+.endm
+
+/* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
+    .globl  jump_fcontext
+    .type   jump_fcontext, @function
+    .p2align 2
+jump_fcontext:
+    .cfi_startproc
+    SAVE_FRAME
+    mv      a2, sp                  /* our frame is the fctx the target receives */
+    mv      sp, a0                  /* switch to the target's frame */
+    LOAD_FRAME
     ld      ra,  0xc0(sp)           /* fresh: finish */
     ld      a3,  0xc8(sp)           /* where the target continues (fresh: fn) */
     addi    sp, sp, 0xd0            /* target's sp as after its pending call */
@@ -135,61 +145,10 @@ jump_fcontext:
     .p2align 2
 ontop_fcontext:
     .cfi_startproc
-    addi    sp, sp, -0xd0           /* same frame as jump, so either resumes it */
-    .cfi_def_cfa_offset 0xd0
-    fsd     fs0,  0x00(sp)          /* keep fs0 (callee-saved) */
-    fsd     fs1,  0x08(sp)          /* keep fs1 (callee-saved) */
-    fsd     fs2,  0x10(sp)          /* keep fs2 (callee-saved) */
-    fsd     fs3,  0x18(sp)          /* keep fs3 (callee-saved) */
-    fsd     fs4,  0x20(sp)          /* keep fs4 (callee-saved) */
-    fsd     fs5,  0x28(sp)          /* keep fs5 (callee-saved) */
-    fsd     fs6,  0x30(sp)          /* keep fs6 (callee-saved) */
-    fsd     fs7,  0x38(sp)          /* keep fs7 (callee-saved) */
-    fsd     fs8,  0x40(sp)          /* keep fs8 (callee-saved) */
-    fsd     fs9,  0x48(sp)          /* keep fs9 (callee-saved) */
-    fsd     fs10, 0x50(sp)          /* keep fs10 (callee-saved) */
-    fsd     fs11, 0x58(sp)          /* keep fs11 (callee-saved) */
-    sd      s0,  0x60(sp)           /* keep s0 (callee-saved) */
-    sd      s1,  0x68(sp)           /* keep s1 (callee-saved) */
-    sd      s2,  0x70(sp)           /* keep s2 (callee-saved) */
-    sd      s3,  0x78(sp)           /* keep s3 (callee-saved) */
-    sd      s4,  0x80(sp)           /* keep s4 (callee-saved) */
-    sd      s5,  0x88(sp)           /* keep s5 (callee-saved) */
-    sd      s6,  0x90(sp)           /* keep s6 (callee-saved) */
-    sd      s7,  0x98(sp)           /* keep s7 (callee-saved) */
-    sd      s8,  0xa0(sp)           /* keep s8 (callee-saved) */
-    sd      s9,  0xa8(sp)           /* keep s9 (callee-saved) */
-    sd      s10, 0xb0(sp)           /* keep s10 (callee-saved) */
-    sd      s11, 0xb8(sp)           /* keep s11 (callee-saved) */
-    sd      ra,  0xc0(sp)           /* our return address ... */
-    sd      ra,  0xc8(sp)           /* ... is also where we resume */
-    .cfi_offset ra, -0x10
+    SAVE_FRAME                      /* same frame as jump, so either resumes it */
     mv      a3, sp                  /* our fctx, handed to fn */
     mv      sp, a0                  /* switch to the target's frame */
-    fld     fs0,  0x00(sp)          /* the target's fs0 */
-    fld     fs1,  0x08(sp)          /* the target's fs1 */
-    fld     fs2,  0x10(sp)          /* the target's fs2 */
-    fld     fs3,  0x18(sp)          /* the target's fs3 */
-    fld     fs4,  0x20(sp)          /* the target's fs4 */
-    fld     fs5,  0x28(sp)          /* the target's fs5 */
-    fld     fs6,  0x30(sp)          /* the target's fs6 */
-    fld     fs7,  0x38(sp)          /* the target's fs7 */
-    fld     fs8,  0x40(sp)          /* the target's fs8 */
-    fld     fs9,  0x48(sp)          /* the target's fs9 */
-    fld     fs10, 0x50(sp)          /* the target's fs10 */
-    fld     fs11, 0x58(sp)          /* the target's fs11 */
-    ld      s0,  0x60(sp)           /* the target's s0 */
-    ld      s1,  0x68(sp)           /* the target's s1 */
-    ld      s2,  0x70(sp)           /* the target's s2 */
-    ld      s3,  0x78(sp)           /* the target's s3 */
-    ld      s4,  0x80(sp)           /* the target's s4 */
-    ld      s5,  0x88(sp)           /* the target's s5 */
-    ld      s6,  0x90(sp)           /* the target's s6 */
-    ld      s7,  0x98(sp)           /* the target's s7 */
-    ld      s8,  0xa0(sp)           /* the target's s8 */
-    ld      s9,  0xa8(sp)           /* the target's s9 */
-    ld      s10, 0xb0(sp)           /* the target's s10 */
-    ld      s11, 0xb8(sp)           /* the target's s11 */
+    LOAD_FRAME
     ld      ra,  0xc0(sp)           /* fn returns into the target's pending call */
     addi    sp, sp, 0xd0            /* pc slot unused: ra already resumes the target */
     .cfi_def_cfa_offset 0

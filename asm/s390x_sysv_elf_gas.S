@@ -68,12 +68,8 @@ fcontext_finish:
     .cfi_endproc
     .size   fcontext_finish_proc, .-fcontext_finish_proc
 
-/* transfer_t jump_fcontext(fcontext_t const to, void *vp), result via r2 */
-    .globl  jump_fcontext
-    .type   jump_fcontext, @function
-    .p2align 3
-jump_fcontext:
-    .cfi_startproc
+/* Pushes the running context's frame (same for jump and ontop, so either resumes it). */
+.macro SAVE_FRAME
     aghi    %r15, -176              /* our frame on our own stack */
     .cfi_adjust_cfa_offset 176
     stmg    %r6, %r14, 24(%r15)     /* callee-saved r6-r13, r14 = return address */
@@ -88,8 +84,10 @@ jump_fcontext:
     stfpc   160(%r15)               /* rounding mode and masks */
     stg     %r14, 168(%r15)         /* resume address */
     stg     %r2, 16(%r15)           /* where our pending call's result goes */
-    lgr     %r1, %r15               /* our frame is the fctx the target receives */
-    lgr     %r15, %r3               /* switch to the target's frame */
+.endm
+
+/* Loads r6-r14, f8-f15 and the FPC of the frame at r15. */
+.macro LOAD_FRAME
     lmg     %r6, %r14, 24(%r15)     /* the target's r6-r13 and return address r14 */
     ld      %f8, 96(%r15)           /* the target's f8 */
     ld      %f9, 104(%r15)          /* the target's f9 */
@@ -100,6 +98,18 @@ jump_fcontext:
     ld      %f14, 144(%r15)         /* the target's f14 */
     ld      %f15, 152(%r15)         /* the target's f15 */
     lfpc    160(%r15)               /* the target's 160(r15) */
+.endm
+
+/* transfer_t jump_fcontext(fcontext_t const to, void *vp), result via r2 */
+    .globl  jump_fcontext
+    .type   jump_fcontext, @function
+    .p2align 3
+jump_fcontext:
+    .cfi_startproc
+    SAVE_FRAME
+    lgr     %r1, %r15               /* our frame is the fctx the target receives */
+    lgr     %r15, %r3               /* switch to the target's frame */
+    LOAD_FRAME
     lg      %r5, 168(%r15)          /* where the target continues (fresh: fn) */
     lg      %r2, 16(%r15)           /* the target's result buffer ... */
     ltgr    %r2, %r2                /* zero means a fresh target ... */
@@ -121,34 +131,12 @@ jump_fcontext:
     .p2align 3
 ontop_fcontext:
     .cfi_startproc
-    aghi    %r15, -176              /* same frame as jump, so either resumes it */
-    .cfi_adjust_cfa_offset 176
-    stmg    %r6, %r14, 24(%r15)     /* same registers as jump */
-    std     %f8, 96(%r15)           /* keep f8 (callee-saved) */
-    std     %f9, 104(%r15)          /* keep f9 (callee-saved) */
-    std     %f10, 112(%r15)         /* keep f10 (callee-saved) */
-    std     %f11, 120(%r15)         /* keep f11 (callee-saved) */
-    std     %f12, 128(%r15)         /* keep f12 (callee-saved) */
-    std     %f13, 136(%r15)         /* keep f13 (callee-saved) */
-    std     %f14, 144(%r15)         /* keep f14 (callee-saved) */
-    std     %f15, 152(%r15)         /* keep f15 (callee-saved) */
-    stfpc   160(%r15)               /* keep 160(r15) (callee-saved) */
-    stg     %r14, 168(%r15)         /* resume address */
-    stg     %r2, 16(%r15)           /* where our pending call's result goes */
+    SAVE_FRAME                      /* same frame as jump, so either resumes it */
     lgr     %r1, %r15               /* our fctx */
     stg     %r1, 0(%r1)             /* fn's argument {our fctx, vp} lives in */
     stg     %r4, 8(%r1)             /*   our scratch slots (passed by reference) */
     lgr     %r15, %r3               /* switch to the target's frame */
-    lmg     %r6, %r14, 24(%r15)     /* the target's r6-r13 and return address r14 */
-    ld      %f8, 96(%r15)           /* the target's f8 */
-    ld      %f9, 104(%r15)          /* the target's f9 */
-    ld      %f10, 112(%r15)         /* the target's f10 */
-    ld      %f11, 120(%r15)         /* the target's f11 */
-    ld      %f12, 128(%r15)         /* the target's f12 */
-    ld      %f13, 136(%r15)         /* the target's f13 */
-    ld      %f14, 144(%r15)         /* the target's f14 */
-    ld      %f15, 152(%r15)         /* the target's f15 */
-    lfpc    160(%r15)               /* the target's 160(r15) */
+    LOAD_FRAME                      /* r14 = target's resume address: fn returns there */
     lg      %r2, 16(%r15)           /* fn writes its result into the target's buffer */
     lgr     %r3, %r1                /* pointer to fn's argument */
     aghi    %r15, 176               /* target's r15; its save area serves fn */
