@@ -427,3 +427,27 @@ pub(crate) unsafe fn finish(task: *mut Task, data: *mut c_void) -> ! {
     // Unreachable: resume refuses Done tasks.
     std::process::abort()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{resized_capacity, SHRINK_FLOOR};
+
+    #[test]
+    fn growth_at_least_doubles_and_covers_the_need() {
+        assert_eq!(resized_capacity(0, 144), Some(144));
+        assert_eq!(resized_capacity(80, 144), Some(160));
+        assert_eq!(resized_capacity(160, 1000), Some(1008));
+        assert_eq!(resized_capacity(1008, 1009), Some(2016));
+        assert_eq!(resized_capacity(160, 160), None);
+    }
+
+    #[test]
+    fn shrink_only_below_a_quarter_of_a_buffer_above_the_floor() {
+        assert_eq!(resized_capacity(SHRINK_FLOOR, 16), None);
+        assert_eq!(resized_capacity(4096, 1025), None);
+        assert_eq!(resized_capacity(4096, 1024), Some(2048));
+        assert_eq!(resized_capacity(4096, 100), Some(SHRINK_FLOOR));
+        // After a shrink, the same need neither grows nor shrinks again.
+        assert_eq!(resized_capacity(2048, 1024), None);
+    }
+}
