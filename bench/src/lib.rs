@@ -1,6 +1,9 @@
 //! Shared pieces of the fcontext benchmarks: result files and markdown tables.
 #![deny(missing_docs)]
 
+#[path = "pin.rs"]
+pub mod pin;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::Path;

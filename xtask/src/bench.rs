@@ -6,7 +6,8 @@
 //!    assembly file and Boost binary are present) on i386, where the library
 //!    is just the assembly file linked as a shared object: the Rust crate
 //!    cannot be built for i386 here (no i686 Rust standard library).
-//! 3. Runs the criterion benchmarks of the separate `bench/` workspace.
+//! 3. Runs the criterion benchmarks of the separate `bench/` workspace, and
+//!    the round trips again in interleaved rounds (`bench` binary `rounds`).
 //! 4. Runs the memory figures (`bench` binary `memory`) and the main crate's
 //!    `copystack_bench` example.
 //! 5. Writes the report with the `bench` binary `report`.
@@ -105,6 +106,24 @@ pub fn main(args: &[String]) -> Result {
         .arg(&manifest)
         .args(["--bench", "switch", "--bench", "context_crate", "--"])
         .args(["--warm-up-time", warm, "--measurement-time", measure]))?;
+
+    // 3b. Interleaved round trips (the ratios the targets are judged on),
+    // with the context crate loaded from its own shared object.
+    run(cargo()
+        .args(["build", "--release", "--manifest-path"])
+        .arg(&manifest)
+        .args(["-p", "context-ffi"]))?;
+    let ffi = bench_ws
+        .join("target")
+        .join("release")
+        .join("libcontext_ffi.so");
+    run(cargo()
+        .args(["run", "--release", "--manifest-path"])
+        .arg(&manifest)
+        .args(["--bin", "rounds", "--", "--rounds", rounds, "--tsv"])
+        .arg(results.join("rounds.tsv"))
+        .arg("--context-ffi")
+        .arg(&ffi))?;
 
     // 4. Memory and copy-stack figures.
     let memory_tsv = results.join("memory.tsv");
