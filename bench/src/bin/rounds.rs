@@ -100,6 +100,9 @@ fn generator_crate(n: u64) {
 
 type ContextRoundTrips = unsafe extern "C" fn(u64) -> u64;
 
+/// A named workload: runs the given number of round trips.
+type Workload = (&'static str, Box<dyn Fn(u64)>);
+
 fn load_context_ffi(path: &str) -> ContextRoundTrips {
     let c = CString::new(path).expect("path without NUL");
     // SAFETY: plain dlopen/dlsym; the symbol has the declared signature (context-ffi/src/lib.rs).
@@ -147,7 +150,7 @@ fn main() {
     pin_to_one_cpu();
 
     let ctx_fn = ffi.as_deref().map(load_context_ffi);
-    let mut work: Vec<(&str, Box<dyn Fn(u64)>)> = vec![
+    let mut work: Vec<Workload> = vec![
         ("raw_jump_fcontext", Box::new(raw)),
         ("fcontext_coroutine", Box::new(coroutine)),
         ("fcontext_fiber", Box::new(fiber)),
@@ -168,17 +171,18 @@ fn main() {
         w(iters / 10 + 1);
     }
     let k = work.len();
-    let mut ns = vec![vec![0.0f64; rounds]; k];
-    for r in 0..rounds {
+    // ns[round][workload]
+    let mut ns = vec![vec![0.0f64; k]; rounds];
+    for (r, row) in ns.iter_mut().enumerate() {
         for j in 0..k {
-            let i = (j + r) % k;
+            let i = (j + r) % k; // rotate who goes first
             let t0 = Instant::now();
             (work[i].1)(iters);
-            ns[i][r] = t0.elapsed().as_nanos() as f64 / iters as f64;
+            row[i] = t0.elapsed().as_nanos() as f64 / iters as f64;
         }
     }
     let ratio_to = |i: usize, base: usize| {
-        let mut v: Vec<f64> = (0..rounds).map(|r| ns[i][r] / ns[base][r]).collect();
+        let mut v: Vec<f64> = ns.iter().map(|row| row[i] / row[base]).collect();
         median(&mut v)
     };
     // Ratios against every workload: fcontext's against each peer are what the report needs.
@@ -191,7 +195,7 @@ fn main() {
     println!("{rounds} rounds x {iters} round trips; ratio = median of per-round ratios");
     println!("{:<22} {:>10} {:>10}", "workload", "ns/trip", "÷ raw");
     for i in 0..k {
-        let med = median(&mut ns[i].clone());
+        let med = median(&mut ns.iter().map(|row| row[i]).collect::<Vec<_>>());
         println!("{:<22} {:>10.2} {:>10.3}", names[i], med, ratio_to(i, 0));
         out.push_str(&format!("{}\t{med:.3}", names[i]));
         for b in 0..k {
