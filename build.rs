@@ -126,6 +126,15 @@ fn main() {
     if env::var_os("CARGO_FEATURE_NO_FPU_CONTROL").is_some() {
         build.define("FCONTEXT_NO_FPU_CONTROL", None);
     }
+    if target_env == "msvc" && path.extension().is_some_and(|e| e == "S") {
+        // cl.exe cannot assemble GNU-syntax files; clang (--target=...-msvc) can.
+        // An explicit CC or CC_<target> still wins.
+        let target = env::var("TARGET").unwrap_or_default();
+        let target_cc = format!("CC_{}", target.replace('-', "_"));
+        if env::var_os("CC").is_none() && env::var_os(target_cc).is_none() {
+            build.compiler("clang");
+        }
+    }
     if arch == "x86" && target_env == "msvc" {
         // The MASM object registers no SEH handlers; say so, or /SAFESEH images reject it.
         build.asm_flag("/safeseh");

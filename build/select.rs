@@ -2,8 +2,9 @@
 // tests/asm_selection.rs (both `include!` this file, so it holds items only).
 //
 // The file name says (architecture, ABI, binary format, assembler); see
-// asm/README.md. MASM (`.asm`) is chosen for `*-msvc` targets, which `cc`
-// assembles with ml/ml64; every other target gets a GNU-as `.S` file.
+// asm/README.md. MASM (`.asm`) is chosen for x86 and x86_64 `*-msvc` targets,
+// which `cc` assembles with ml/ml64; every other target gets a GNU-syntax `.S`
+// file (aarch64 Windows MSVC too: clang assembles it, see build.rs).
 
 /// The cargo `cfg` values of the target being built (`CARGO_CFG_TARGET_*`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,20 +49,40 @@ pub const SUPPORTED: &[(&str, &str)] = &[
         "x86_64 ELF (Linux, Android, *BSD, Solaris/illumos, Hurd)",
         "x86_64_sysv_elf_gas.S",
     ),
-    ("x86_64 Apple (macOS, iOS simulator)", "x86_64_sysv_macho_gas.S"),
+    (
+        "x86_64 Apple (macOS, iOS simulator)",
+        "x86_64_sysv_macho_gas.S",
+    ),
     ("x86_64 Windows MSVC", "x86_64_ms_pe_masm.asm"),
     ("x86_64 Windows GNU (MinGW-w64)", "x86_64_ms_pe_gas.S"),
-    ("x86 (i386..i686) Linux, Android, Hurd", "i386_sysv_elf_gas.S"),
+    (
+        "x86 (i386..i686) Linux, Android, Hurd",
+        "i386_sysv_elf_gas.S",
+    ),
     ("x86 Apple (macOS)", "i386_sysv_macho_gas.S"),
     ("x86 Windows MSVC", "i386_ms_pe_masm.asm"),
     ("x86 Windows GNU (MinGW-w64)", "i386_ms_pe_gas.S"),
-    ("aarch64 ELF (Linux, Android, *BSD)", "arm64_aapcs_elf_gas.S"),
-    ("aarch64 Apple (macOS, iOS, tvOS, watchOS, visionOS)", "arm64_aapcs_macho_gas.S"),
-    ("aarch64 Windows MSVC", "arm64_aapcs_pe_armasm.asm"),
-    ("aarch64 Windows GNU/LLVM (MinGW, clang)", "arm64_aapcs_pe_armclang.S"),
-    ("arm (32-bit AAPCS) ELF (Linux, Android, *BSD)", "arm_aapcs_elf_gas.S"),
+    (
+        "aarch64 ELF (Linux, Android, *BSD)",
+        "arm64_aapcs_elf_gas.S",
+    ),
+    (
+        "aarch64 Apple (macOS, iOS, tvOS, watchOS, visionOS)",
+        "arm64_aapcs_macho_gas.S",
+    ),
+    (
+        "aarch64 Windows (MSVC: assembled by clang; GNU/LLVM)",
+        "arm64_aapcs_pe_armclang.S",
+    ),
+    (
+        "arm (32-bit AAPCS) ELF (Linux, Android, *BSD)",
+        "arm_aapcs_elf_gas.S",
+    ),
     ("riscv64 (LP64D) ELF", "riscv64_sysv_elf_gas.S"),
-    ("powerpc64 little-endian (ELFv2) ELF", "ppc64_sysv_elf_gas.S"),
+    (
+        "powerpc64 little-endian (ELFv2) ELF",
+        "ppc64_sysv_elf_gas.S",
+    ),
     ("s390x ELF", "s390x_sysv_elf_gas.S"),
     ("mips64 n64 ELF", "mips64_n64_elf_gas.S"),
 ];
@@ -107,9 +128,8 @@ pub fn select_asm(t: &TargetCfg) -> Result<&'static str, String> {
         "aarch64" if t.pointer_width == "64" => {
             if apple {
                 Some("arm64_aapcs_macho_gas.S")
-            } else if msvc {
-                Some("arm64_aapcs_pe_armasm.asm")
-            } else if mingw {
+            } else if msvc || mingw {
+                // One clang-syntax file; build.rs has clang assemble it for MSVC.
                 Some("arm64_aapcs_pe_armclang.S")
             } else if elf {
                 Some("arm64_aapcs_elf_gas.S")

@@ -137,7 +137,7 @@ fn picks_the_file_for_each_other_architecture() {
         (
             "aarch64-pc-windows-msvc",
             cfg("aarch64", "windows", "msvc", "pc", "64"),
-            "arm64_aapcs_pe_armasm.asm",
+            "arm64_aapcs_pe_armclang.S",
         ),
         (
             "aarch64-pc-windows-gnullvm",
