@@ -4,6 +4,8 @@
 //! cargo run --release --example copystack_million [-- TASKS]
 //! ```
 //!
+//! (10,000 tasks by default when `FCONTEXT_UNDER_VALGRIND` is set.)
+//!
 //! Each task runs under [`Scheduler`] as a copy-stack coroutine: the
 //! scheduler takes its stacks from a `SharedStackSet` of four shared stacks
 //! (round-robin). A task runs three steps, yielding after each; every pass
@@ -27,10 +29,17 @@ fn rss() -> usize {
 }
 
 fn main() {
+    // Under Valgrind (`cargo xtask test`'s pass) a million tasks would take
+    // minutes; ten thousand exercise the same code.
+    let default = if std::env::var_os("FCONTEXT_UNDER_VALGRIND").is_some() {
+        10_000
+    } else {
+        1_000_000
+    };
     let tasks: u64 = std::env::args()
         .nth(1)
         .map(|a| a.parse().expect("TASKS must be a number"))
-        .unwrap_or(1_000_000);
+        .unwrap_or(default);
     let stacks = SharedStackSet::new(4, 64 * 1024).expect("map the shared stacks");
     let mut sched = Scheduler::with_source(stacks);
     let total = Rc::new(Cell::new(0u64));

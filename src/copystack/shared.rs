@@ -90,8 +90,9 @@ pub(crate) struct StackInner {
     /// the task pointer instead.
     pub(crate) start_data: Cell<*mut core::ffi::c_void>,
     pub(crate) stats: Cell<CopyStats>,
-    /// Registration of the guard page with the overflow reporter.
-    overflow_token: Option<crate::overflow::Token>,
+    /// Registration with Valgrind (a stack, so switches onto it are not
+    /// mistaken for huge frames) and with the overflow reporter (its guard).
+    registration: Option<crate::tools::StackRegistration>,
 }
 
 impl StackInner {
@@ -117,9 +118,8 @@ impl StackInner {
 
 impl Drop for StackInner {
     fn drop(&mut self) {
-        if let Some(token) = self.overflow_token.take() {
-            crate::overflow::unregister(token);
-        }
+        // Unregistered before the memory goes.
+        drop(self.registration.take());
         // SAFETY: the mapping is ours and no coroutine refers to it any more
         // (every coroutine holds a strong reference to this value).
         let _ = unsafe { crate::stack::unmap(self.base, self.map_len) };
@@ -178,11 +178,9 @@ impl SharedStack {
         // SAFETY: both offsets are inside (or one past) the mapping just made.
         let (bottom, top) = unsafe { (base.add(page), base.add(map_len)) };
         // A fault in the guard page is then reported as a stack overflow.
-        let overflow_token = Some(crate::overflow::register(
-            base as usize,
-            bottom as usize,
-            bottom as usize,
-            top as usize,
+        let registration = Some(crate::tools::StackRegistration::new(
+            bottom as usize..top as usize,
+            Some(base as usize..bottom as usize),
         ));
         Ok(Self {
             inner: Rc::new(StackInner {
@@ -195,7 +193,7 @@ impl SharedStack {
                 caller: Cell::new(ptr::null_mut()),
                 start_data: Cell::new(ptr::null_mut()),
                 stats: Cell::new(CopyStats::default()),
-                overflow_token,
+                registration,
             }),
         })
     }
