@@ -27,7 +27,9 @@
  * bytes above are its register save area; 8-byte aligned as the ABI needs),
  * r14 = finish.
  *
- * FPC is saved and restored (rounding mode, exception masks), as Boost does.
+ * FPC is saved and restored (rounding mode, exception masks), as Boost does;
+ * defining FCONTEXT_NO_FPU_CONTROL (cargo feature no-fpu-control) drops that
+ * from jump and ontop (make still fills the slot).
  * Access registers a0/a1 (thread pointer) are never touched.
  */
 
@@ -81,7 +83,9 @@ fcontext_finish:
     std     %f13, 136(%r15)         /* keep f13 (callee-saved) */
     std     %f14, 144(%r15)         /* keep f14 (callee-saved) */
     std     %f15, 152(%r15)         /* keep f15 (callee-saved) */
+#ifndef FCONTEXT_NO_FPU_CONTROL
     stfpc   160(%r15)               /* rounding mode and masks */
+#endif
     stg     %r14, 168(%r15)         /* resume address */
     stg     %r2, 16(%r15)           /* where our pending call's result goes */
 .endm
@@ -97,7 +101,9 @@ fcontext_finish:
     ld      %f13, 136(%r15)         /* the target's f13 */
     ld      %f14, 144(%r15)         /* the target's f14 */
     ld      %f15, 152(%r15)         /* the target's f15 */
-    lfpc    160(%r15)               /* the target's 160(r15) */
+#ifndef FCONTEXT_NO_FPU_CONTROL
+    lfpc    160(%r15)               /* the target's FP control (rounding mode, masks) */
+#endif
 .endm
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp), result via r2 */
