@@ -506,6 +506,13 @@ fn plot_switch_cost(path: &Path, bars: &[(String, f64)]) -> DrawResult {
     Ok(())
 }
 
+/// The smallest range of whole decades holding `lo..hi`: plotters labels a
+/// log axis only at its decades' multiples, so a range cut inside a decade
+/// can lose every label below 1.
+fn decade(lo: f64, hi: f64) -> std::ops::Range<f64> {
+    10f64.powf(lo.log10().floor())..10f64.powf(hi.log10().ceil())
+}
+
 /// A log-log line plot of several named series.
 fn plot_lines(
     path: &Path,
@@ -533,14 +540,12 @@ fn plot_lines(
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(80)
-        .build_cartesian_2d(
-            (x0 / 1.5..x1 * 1.5).log_scale(),
-            (y0 / 1.5..y1 * 1.5).log_scale(),
-        )?;
+        .build_cartesian_2d((x0 / 1.5..x1 * 1.5).log_scale(), decade(y0, y1).log_scale())?;
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
+        .y_labels(12)
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| {
             if *v >= 1.0 {
@@ -673,7 +678,7 @@ fn run() -> Res {
                         note.clone(),
                     ]);
                     if *per > 0.0 {
-                        pts.push((*count as f64, per / 1024.0));
+                        pts.push((*count as f64, *per));
                     }
                 }
                 if !pts.is_empty() {
@@ -690,7 +695,7 @@ fn run() -> Res {
             &p,
             "Memory per live coroutine",
             "live coroutines",
-            "KiB of RSS per coroutine",
+            "bytes of RSS per coroutine",
             &mem_series,
             SeriesLabelPosition::MiddleRight,
         )
