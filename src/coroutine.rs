@@ -355,6 +355,7 @@ where
     // `Yield` in `msg`) and never switches to this context again.
     unsafe {
         (*exchange).outcome.write(outcome);
+        crate::tools::asan_leave_context_for_good();
         switch::jump(yielder.caller.get(), ptr::null_mut());
     }
     abort_with("fcontext: a finished coroutine was resumed")

@@ -280,8 +280,6 @@ fn on_thread_stack() -> bool {
 /// # Safety
 /// Only for `ontop_fcontext` from `Fiber::drop` (it just rewrites the data).
 unsafe extern "C" fn request_unwind(t: Transfer) -> Transfer {
-    // Ends the switch for ASan before anything can switch again.
-    crate::tools::asan_enter_context();
     Transfer {
         fctx: t.fctx,
         data: unwind_marker(),
@@ -297,7 +295,9 @@ unsafe extern "C" fn run_on_top<G>(t: Transfer) -> Transfer
 where
     G: FnOnce(Fiber) -> Fiber,
 {
-    // Ends the switch for ASan before anything can switch again.
+    // Ends the switch for ASan now: `g` may switch again before the
+    // target's pending switch returns. (With ASan's fake stacks enabled the
+    // target then gets a fresh fake stack; see `tools::AsanSwitch`.)
     crate::tools::asan_enter_context();
     // SAFETY: the resumer passed a `ManuallyDrop<G>` it will not touch again;
     // `t.fctx` is the resumer, suspended by this very switch.
@@ -321,8 +321,6 @@ where
 /// Only for `ontop_fcontext` from `root::<S, _>`: `t.data` points to the
 /// finished fiber's `S`, which is never used again.
 unsafe extern "C" fn exit<S: Stack>(t: Transfer) -> Transfer {
-    // Ends the switch for ASan before anything can switch again.
-    crate::tools::asan_enter_context();
     // SAFETY: `t.data` is the finished fiber's stack value, which it will
     // never touch again (it never runs again).
     drop(unsafe { ptr::read(t.data.cast::<S>()) });
@@ -367,6 +365,7 @@ where
         },
     };
     let mut stack = ManuallyDrop::new(stack);
+    crate::tools::asan_leave_context_for_good();
     // SAFETY: `next` is suspended and unconsumed; `exit` takes the stack
     // value and frees the memory we stand on only after we have left it.
     unsafe { switch::ontop(next, ptr::addr_of_mut!(stack).cast(), exit::<S>) };

@@ -190,12 +190,18 @@ unsafe extern "C" {
 /// asan.finish();                // __sanitizer_finish_switch_fiber
 /// ```
 ///
-/// Code that runs on the target stack before its pending switch returns
-/// must end the switch itself: a fresh context's entry function, and every
-/// `ontop_fcontext` function (which may switch again before returning),
-/// call [`asan_enter_context`] first. A per-thread flag makes the later
-/// `finish` of the pending switch a no-op then, so ASan sees each switch
-/// finished exactly once.
+/// Code that runs on the target stack and may switch again before a pending
+/// switch there returns must end the switch itself: a fresh context's entry
+/// function, and an `ontop_fcontext` function that runs user code
+/// (`Fiber::resume_with`), call [`asan_enter_context`] first. A per-thread
+/// flag makes the later `finish` of the pending switch a no-op then, so ASan
+/// sees each switch finished exactly once. The cost: that pending switch
+/// cannot hand its saved fake stack back, so with ASan's
+/// `detect_stack_use_after_return=1` each `resume_with` leaves one fake
+/// stack behind (`cargo xtask asan` and the fuzz run use `=0`, which the
+/// tests need anyway). Ontop functions that never switch (forced unwind
+/// request, freeing a finished fiber's stack) leave the finish to the
+/// pending switch.
 ///
 /// Without the `sanitize-address` feature this type is empty and every
 /// method is an empty inline function.
@@ -209,6 +215,8 @@ pub struct AsanSwitch {
 thread_local! {
     /// A switch was started on this thread and not yet finished.
     static SWITCHING: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+    /// The next switch leaves a context that never runs again.
+    static LEAVING: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
 }
 
 impl Default for AsanSwitch {
@@ -234,8 +242,15 @@ impl AsanSwitch {
         #[cfg(feature = "sanitize-address")]
         {
             SWITCHING.with(|s| s.set(true));
+            // A context that never runs again passes no save slot, so ASan
+            // frees its fake stack instead of keeping it for a return.
+            let save: *mut *mut c_void = if LEAVING.with(|l| l.replace(false)) {
+                core::ptr::null_mut()
+            } else {
+                &mut self.fake_stack
+            };
             // SAFETY: ASan's documented fiber protocol; `fake_stack` is ours.
-            unsafe { __sanitizer_start_switch_fiber(&mut self.fake_stack, lo.cast(), len) };
+            unsafe { __sanitizer_start_switch_fiber(save, lo.cast(), len) };
         }
         #[cfg(not(feature = "sanitize-address"))]
         let _ = (lo, len);
@@ -329,12 +344,21 @@ fn thread_stack_bounds() -> (usize, usize) {
 
 /// Call first thing on the target stack of a switch that does not return
 /// there through `switch::jump`/`switch::ontop`: a fresh context's entry
-/// function and every `ontop_fcontext` function. Ends the switch for ASan,
+/// function, and an `ontop_fcontext` function that may switch again. Ends the switch for ASan,
 /// as [`AsanSwitch::finish`] does for a switch that returns. A no-op
 /// without the `sanitize-address` feature.
 #[inline(always)]
 pub fn asan_enter_context() {
     AsanSwitch::new().finish();
+}
+
+/// Call right before the last switch out of a context that will never run
+/// again (a finished coroutine or fiber), so ASan frees that context's fake
+/// stack. A no-op without the `sanitize-address` feature.
+#[inline(always)]
+pub fn asan_leave_context_for_good() {
+    #[cfg(feature = "sanitize-address")]
+    LEAVING.with(|l| l.set(true));
 }
 
 /// Whether the crate was built with the ASan switch annotations.
