@@ -29,6 +29,14 @@ pub fn read_tsv(path: &Path) -> Result<Vec<HashMap<String, String>>, String> {
         .collect())
 }
 
+/// The number in column `key` of a row from [`read_tsv`].
+pub fn field_f64(row: &HashMap<String, String>, key: &str) -> Result<f64, String> {
+    row.get(key)
+        .ok_or(format!("column {key} missing"))?
+        .parse()
+        .map_err(|e| format!("column {key}: {e}"))
+}
+
 /// Criterion's median estimate (ns per iteration) of every benchmark under
 /// `dir` (criterion's output directory), keyed by its full id
 /// (`group/function` or `group/function/parameter`).

@@ -7,7 +7,7 @@
 //! Every figure is taken as measured; a missing input becomes an "n/a" with
 //! the reason in the report, never an invented number.
 
-use fcontext_bench::{median_of_criterion, read_tsv, Table};
+use fcontext_bench::{field_f64, median_of_criterion, read_tsv, Table};
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -145,12 +145,7 @@ fn read_c(results: &Path, arch: &str) -> Res<Vec<CRow>> {
     let rows = read_tsv(&results.join(format!("c-{arch}.tsv")))?;
     rows.iter()
         .map(|r| {
-            let num = |k: &str| -> Res<f64> {
-                r.get(k)
-                    .ok_or(format!("column {k} missing"))?
-                    .parse()
-                    .map_err(|e| format!("{k}: {e}"))
-            };
+            let num = |k: &str| field_f64(r, k);
             Ok(CRow {
                 figure: r.get("figure").cloned().unwrap_or_default(),
                 imp: r.get("impl").cloned().unwrap_or_default(),
@@ -391,16 +386,8 @@ fn read_memory(results: &Path) -> Res<Vec<(String, u64, f64, String)>> {
     let rows = read_tsv(&results.join("memory.tsv"))?;
     rows.iter()
         .map(|r| {
-            let count = r
-                .get("count")
-                .ok_or("count missing")?
-                .parse()
-                .map_err(|e| format!("count: {e}"))?;
-            let per = r
-                .get("bytes_per_coroutine")
-                .ok_or("bytes_per_coroutine missing")?
-                .parse()
-                .map_err(|e| format!("bytes_per_coroutine: {e}"))?;
+            let count = field_f64(r, "count")? as u64;
+            let per = field_f64(r, "bytes_per_coroutine")?;
             Ok((
                 r.get("kind").cloned().unwrap_or_default(),
                 count,
@@ -427,12 +414,7 @@ fn read_copystack(results: &Path) -> Res<Vec<(String, f64, f64, f64)>> {
     let rows = read_tsv(&results.join("copystack.tsv"))?;
     rows.iter()
         .map(|r| {
-            let num = |k: &str| -> Res<f64> {
-                r.get(k)
-                    .ok_or(format!("column {k} missing"))?
-                    .parse()
-                    .map_err(|e| format!("{k}: {e}"))
-            };
+            let num = |k: &str| field_f64(r, k);
             Ok((
                 r.get("api").cloned().unwrap_or_default(),
                 num("target_bytes")?,
