@@ -1,0 +1,84 @@
+//! The stack-overflow reporter with the public API: a coroutine with runaway
+//! recursion, run in a child process (this test binary re-executed with
+//! `FCONTEXT_OVERFLOW_TEST_CHILD` set), must print the report naming its
+//! stack's exact range and die by SIGABRT.
+
+use fcontext::{Coroutine, ProtectedStack, Stack};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Command;
+
+const CHILD: &str = "FCONTEXT_OVERFLOW_TEST_CHILD";
+
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    let frame = std::hint::black_box([depth; 64]);
+    recurse(depth + 1) + frame[(depth % 64) as usize]
+}
+
+/// In the child: overflow a coroutine's stack; prints the expected range
+/// first (stdout) so the parent can compare.
+fn overflow_child(on_thread: bool) {
+    fcontext::overflow::install_overflow_handler().unwrap();
+    let run = || {
+        let stack = ProtectedStack::new(64 * 1024).unwrap();
+        let (lo, hi) = (
+            stack.bottom().as_ptr() as usize,
+            stack.top().as_ptr() as usize,
+        );
+        println!(
+            "EXPECT stack overflow in coroutine (stack {lo:#x}..{hi:#x}, {} bytes)",
+            hi - lo
+        );
+        let mut co = Coroutine::<(), (), u64, _>::with_stack(stack, |_, ()| recurse(0));
+        let _ = co.resume(());
+    };
+    if on_thread {
+        std::thread::spawn(run).join().unwrap();
+    } else {
+        run();
+    }
+    unreachable!("the overflow should have aborted the process");
+}
+
+#[test]
+fn child_entry() {
+    match std::env::var(CHILD).as_deref() {
+        Ok("main") => overflow_child(false),
+        Ok("thread") => overflow_child(true),
+        _ => {}
+    }
+}
+
+fn check(mode: &str) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_entry", "--nocapture"])
+        .env(CHILD, mode)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = stdout
+        .lines()
+        .find_map(|l| Some(&l[l.find("EXPECT ")? + 7..]))
+        .expect("the child printed the expected report");
+    assert!(
+        stderr.contains(&format!("{expected}\n")),
+        "{mode}: stderr {stderr:?} lacks {expected:?}"
+    );
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGABRT),
+        "{mode}: {:?}",
+        out.status
+    );
+}
+
+#[test]
+fn coroutine_overflow_is_reported_on_the_main_thread_of_a_test() {
+    check("main");
+}
+
+#[test]
+fn coroutine_overflow_is_reported_on_a_spawned_thread() {
+    check("thread");
+}
