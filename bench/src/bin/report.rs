@@ -449,7 +449,7 @@ fn plot_switch_cost(path: &Path, bars: &[(String, f64)]) -> DrawResult {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(330)
-        .build_cartesian_2d(0.0..max, (0..bars.len()).into_segmented())?;
+        .build_cartesian_2d(0.0..max, (0..bars.len() - 1).into_segmented())?;
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -629,7 +629,10 @@ fn run() -> Res {
          Criterion medians. Each peer cell shows the peer's time and, in brackets, fcontext's time \
          divided by it (below 1: fcontext faster); — means the peer has no such operation. The \
          context crate wraps Boost.Context's own assembly; it defines the same C symbols as fcontext, \
-         so its benchmarks run in a separate binary (`bench/benches/context_crate.rs`).\n\n",
+         so its benchmarks run in a separate binary (`bench/benches/context_crate.rs`). \
+         In the create row, corosensei reuses one stack (`into_stack`), the context crate makes a \
+         context on one stack and switches in and back (its contexts cannot return), and the \
+         generator crate maps a new stack for every generator (it has no pool).\n\n",
     );
     rust_section(&mut md, &crit);
     let rounds = read_rounds(&args.results);
