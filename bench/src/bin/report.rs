@@ -398,15 +398,23 @@ fn read_memory(results: &Path) -> Res<Vec<(String, u64, f64, String)>> {
         .collect()
 }
 
-const MEMORY_KINDS: [(&str, &str); 4] = [
+const MEMORY_KINDS: [(&str, &str); 3] = [
     ("protected", "ProtectedStack (128 KiB, lazily committed)"),
     ("pooled", "StackPool stacks (128 KiB)"),
     ("copystack", "copy-stack coroutines (one shared stack)"),
-    (
-        "copystack-example",
-        "copy-stack, `copystack_bench` example (less live stack each)",
-    ),
 ];
+
+/// The table label of a memory.tsv kind; kinds from the copy-stack example
+/// (`<its kind>-example`) keep the example's own name.
+fn memory_label(kind: &str) -> String {
+    if let Some((_, label)) = MEMORY_KINDS.iter().find(|(k, _)| *k == kind) {
+        return label.to_string();
+    }
+    match kind.strip_suffix("-example") {
+        Some(k) => format!("`copystack_bench` example, `{k}` (less live stack each)"),
+        None => format!("`{kind}`"),
+    }
+}
 
 /// Copy-stack resume cost from `copystack.tsv` (written by the main crate's
 /// `copystack_bench` example): (api, target bytes, saved bytes, ns).
@@ -543,6 +551,8 @@ fn plot_lines(
         RGBColor(214, 39, 40),
         RGBColor(44, 160, 44),
         RGBColor(148, 103, 189),
+        RGBColor(255, 127, 14),
+        RGBColor(140, 86, 75),
     ];
     for (i, (name, data)) in series.iter().enumerate() {
         let c = colors[i % colors.len()];
@@ -652,12 +662,19 @@ fn run() -> Res {
                  suspended once, measured in a fresh process per row.\n\n",
             );
             let mut t = Table::new(&["Stacks", "Coroutines", "RSS per coroutine", "Note"]);
-            for (kind, label) in MEMORY_KINDS {
+            // Kinds in the order they appear in the file.
+            let mut kinds: Vec<&str> = Vec::new();
+            for r in rows {
+                if !kinds.contains(&r.0.as_str()) {
+                    kinds.push(&r.0);
+                }
+            }
+            for kind in kinds {
+                let label = memory_label(kind);
                 let mut pts = Vec::new();
-                for (k, count, per, note) in rows.iter().filter(|r| r.0 == kind) {
-                    let _ = k;
+                for (_, count, per, note) in rows.iter().filter(|r| r.0 == kind) {
                     t.row(vec![
-                        label.to_string(),
+                        label.clone(),
                         count.to_string(),
                         format!("{:.1} KiB", per / 1024.0),
                         note.clone(),
@@ -667,7 +684,7 @@ fn run() -> Res {
                     }
                 }
                 if !pts.is_empty() {
-                    mem_series.push((label.to_string(), pts));
+                    mem_series.push((label, pts));
                 }
             }
             md.push_str(&t.render());
