@@ -98,7 +98,9 @@ fn names(bt: &[String]) -> Vec<&str> {
 }
 
 fn stops_in_context(opt: &str) {
-    let Some(prog) = build(&format!("gdb-stops{opt}"), opt) else { return };
+    let Some(prog) = build(&format!("gdb-stops{opt}"), opt) else {
+        return;
+    };
     let script = format!(
         "set debuginfod enabled off\nbreak fct_gdb_leaf\nrun\n\
          echo {MARK}\\n\nbt\ncontinue\necho {MARK}\\n\nbt\ncontinue\necho {MARK}\\n\nbt\ncontinue\n"
@@ -151,7 +153,9 @@ fn backtrace_inside_a_context_at_o2() {
 /// too.
 #[test]
 fn backtrace_at_every_instruction_of_a_switch() {
-    let Some(prog) = build("gdb-stepi", "-O2") else { return };
+    let Some(prog) = build("gdb-stepi", "-O2") else {
+        return;
+    };
     let mut script = String::from(
         "set debuginfod enabled off\nbreak fct_gdb_middle if n == 20\nrun\n\
          break jump_fcontext\ncontinue\ndelete\n",
