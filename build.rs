@@ -118,6 +118,8 @@ fn main() {
     let path = asm_path(&target);
     println!("cargo:rerun-if-changed={}", path.display());
     println!("cargo:rerun-if-changed=build/select.rs");
+    // Shared pieces the ELF files #include (the Boost >= 1.87 alias block).
+    println!("cargo:rerun-if-changed=asm/common");
 
     // cargo_metadata(false): we link the archive whole ourselves, so the
     // assembly symbols reach libfcontext.so even though no Rust code calls them.

@@ -170,15 +170,8 @@ FC_END(ontop_fcontext)
     .globl  __ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E
     .set    __ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E, _ontop_fcontext
 #else
-    .globl  _ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE
-    .type   _ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE, %function
-    .set    _ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE, make_fcontext
-    .globl  _ZN5boost7context6detail13jump_fcontextEPvS2_
-    .type   _ZN5boost7context6detail13jump_fcontextEPvS2_, %function
-    .set    _ZN5boost7context6detail13jump_fcontextEPvS2_, jump_fcontext
-    .globl  _ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E
-    .type   _ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E, %function
-    .set    _ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E, ontop_fcontext
+#define FC_SIZE_T_CODE m
+#include "common/elf_boost187_aliases.inc"
 
 /* Objects linked into a BTI-guarded program must declare they are BTI-safe. */
     .section .note.gnu.property, "a"

@@ -191,16 +191,8 @@ ontop_fcontext:
     .end    ontop_fcontext
     .size   ontop_fcontext, .-ontop_fcontext
 
-/* Boost >= 1.87 declares the three functions as C++ names in boost::context::detail. */
-    .globl  _ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE
-    .type   _ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE, @function
-    .set    _ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE, make_fcontext
-    .globl  _ZN5boost7context6detail13jump_fcontextEPvS2_
-    .type   _ZN5boost7context6detail13jump_fcontextEPvS2_, @function
-    .set    _ZN5boost7context6detail13jump_fcontextEPvS2_, jump_fcontext
-    .globl  _ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E
-    .type   _ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E, @function
-    .set    _ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E, ontop_fcontext
+#define FC_SIZE_T_CODE m
+#include "common/elf_boost187_aliases.inc"
 
 /* The context switch needs no executable stack. */
     .section .note.GNU-stack, "", @progbits
