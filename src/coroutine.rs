@@ -3,13 +3,17 @@
 //! # How a switch works
 //! A resume and the matching suspend exchange values through one exchange
 //! record (`Exchange`) that lives in the *resumer's* stack frame; the pointer
-//! to it is the `data` of the jump. The resumer writes `Input(i)` and jumps; the
-//! coroutine takes the input, and when it suspends it writes `Yield(y)` into
-//! the same exchange and jumps back; the resumer reads `Yield(y)`. When the
-//! body returns or panics, the coroutine's root writes the outcome into the
-//! exchange and jumps back one last time. So a round trip is two
-//! `jump_fcontext` calls plus a few moves: no allocation, no atomics, no
-//! thread-local lookups.
+//! to it is the `data` of the jump. The resumer writes the input into the
+//! exchange's value slot and jumps; the coroutine takes the input, and when
+//! it suspends it writes the yielded value into the same slot and jumps back
+//! with null `data`. When the body returns or panics, the coroutine's root
+//! writes the outcome into the exchange and jumps back one last time with
+//! non-null `data`. What the slot holds is therefore told by the `data` word
+//! of the switch (a register), never by a tag in memory, and the rare
+//! requests ride on it too: the drop's unwind request is the exchange's
+//! address with its low bit set. So a round trip is two `jump_fcontext`
+//! calls, one store and one load of the value each way, and a register test
+//! on each side: no allocation, no atomics, no thread-local lookups.
 //!
 //! Creation makes no switch: the closure is written at the top of the stack
 //! and `make_fcontext` builds the fresh frame below it; the first resume
@@ -20,8 +24,8 @@
 //! ```text
 //!  resumer stack                          coroutine stack (S)
 //!  ┌──────────────────────┐               ┌──────────────────────────────┐ top
-//!  │ resume(): Exchange   │◄── data ptr ──│ root: Yielder { caller, msg }│
-//!  │  msg: Input/Yield    │               │ body f(&yielder, input)      │
+//!  │ resume(): Exchange   │◄── data ptr ──│ root: Yielder { caller, slot}│
+//!  │  slot: input/yield   │               │ body f(&yielder, input)      │
 //!  │  outcome (at the end)│               │   ... suspend(y) ... ▼ sp    │
 //!  └──────────────────────┘               └──────────────────────────────┘ bottom
 //! ```
@@ -107,21 +111,20 @@ impl std::error::Error for ResumeError {}
 /// catches it must let it go on (see [`Coroutine`]'s drop rules).
 pub(crate) struct ForcedUnwind;
 
-/// The switch-by-switch message, at the start of an [`Exchange`]; this is
-/// the part a [`Yielder`] (which does not know `R`) reads and writes.
+/// The value that crosses one switch: the input on the way in, the yielded
+/// value on the way out. Which one it holds is never stored: the `data` word
+/// of the switch says it (see the module docs), so a switch writes and reads
+/// the bare value.
 ///
-/// Ownership moves with plain reads and writes: the receiver of a message
-/// `ptr::read`s it and leaves the stale bits behind, the next sender
-/// `ptr::write`s over them. The resumer keeps it in a `ManuallyDrop` and only
-/// takes a `Yield` out, so no value is dropped twice and no switch pays for
-/// clearing the slot.
-pub(crate) enum Message<I, Y> {
-    /// Resumer → coroutine: the next input.
-    Input(I),
-    /// Resumer → coroutine: unwind your stack and finish.
-    Unwind,
-    /// Coroutine → resumer: suspended with this value.
-    Yield(Y),
+/// Ownership moves with plain reads and writes: the receiver `ptr::read`s
+/// the value and leaves the stale bits behind, the next sender `ptr::write`s
+/// over them, and the slot itself never drops anything, so no value is
+/// dropped twice and no switch pays for clearing it. `repr(C)`: both fields
+/// sit at offset 0, so a pointer to the slot is a pointer to either value.
+#[repr(C)]
+pub(crate) union Slot<I, Y> {
+    input: ManuallyDrop<I>,
+    yielded: ManuallyDrop<Y>,
 }
 
 /// How the body ended, written by the coroutine's root just before its last
@@ -133,24 +136,51 @@ pub(crate) enum Outcome<R> {
     Panicked(Box<dyn Any + Send>),
 }
 
-/// The resumer's half of a switch: lives in `resume`'s stack frame.
-/// `repr(C)` so a pointer to it is also a pointer to its `msg`. `outcome` is
-/// written only by the root's final switch, so it is initialised exactly
-/// when `msg` does not hold `Yield` after the switch (the resume path then
-/// neither initialises nor drops it).
+/// The resumer's half of a switch: lives in the resuming function's stack
+/// frame. `repr(C)` so a pointer to it is also a pointer to its `slot` (all
+/// a [`Yielder`], which does not know `R`, touches). `outcome` is written
+/// only by the root's final switch, whose `data` is not null, so the resumer
+/// neither initialises nor drops it on a yield.
 #[repr(C)]
 pub(crate) struct Exchange<I, Y, R> {
-    pub(crate) msg: ManuallyDrop<Message<I, Y>>,
-    pub(crate) outcome: MaybeUninit<Outcome<R>>,
+    slot: MaybeUninit<Slot<I, Y>>,
+    outcome: MaybeUninit<Outcome<R>>,
 }
 
+/// Low bit of a resumer→coroutine `data` word: "unwind your stack and
+/// finish" instead of "here is your input". The rest of the word is still
+/// the exchange, where the root leaves the outcome of the unwind.
+const UNWIND: usize = 1;
+
 impl<I, Y, R> Exchange<I, Y, R> {
+    /// The tag bit must not collide with an address bit.
+    const ALIGNED: () = assert!(align_of::<Self>() > UNWIND);
+
+    /// An exchange with nothing in its slot.
     #[inline(always)]
-    fn new(msg: Message<I, Y>) -> Self {
+    fn empty() -> Self {
         Exchange {
-            msg: ManuallyDrop::new(msg),
+            slot: MaybeUninit::uninit(),
             outcome: MaybeUninit::uninit(),
         }
+    }
+
+    /// An exchange carrying `input` into the coroutine.
+    #[inline(always)]
+    fn with_input(input: I) -> Self {
+        let mut exchange = Self::empty();
+        exchange.slot.write(Slot {
+            input: ManuallyDrop::new(input),
+        });
+        exchange
+    }
+
+    /// The `data` word of a switch that hands this exchange over (with
+    /// `tag` 0 or [`UNWIND`]).
+    #[inline(always)]
+    fn data(&mut self, tag: usize) -> *mut c_void {
+        let () = Self::ALIGNED;
+        ptr::from_mut(self).cast::<u8>().wrapping_add(tag).cast()
     }
 }
 
@@ -164,8 +194,8 @@ impl<I, Y, R> Exchange<I, Y, R> {
 pub struct Yielder<I, Y> {
     /// The context that last resumed us (where `suspend` goes back to).
     caller: Cell<FcontextT>,
-    /// The resumer's `Exchange` of the resume in progress.
-    msg: Cell<*mut Message<I, Y>>,
+    /// The value slot of the resumer's `Exchange` (the resume in progress).
+    slot: Cell<*mut Slot<I, Y>>,
 }
 
 impl<I, Y> Yielder<I, Y> {
@@ -179,13 +209,13 @@ impl<I, Y> Yielder<I, Y> {
     /// catches it and suspends again aborts the process.
     #[inline]
     pub fn suspend(&self, value: Y) -> I {
-        let msg = self.msg.get();
-        // SAFETY: `msg` points into the frame of the resume in progress,
-        // whose `Message` we took (its bits are stale, nobody drops them);
-        // the resumer reads it only after we jump back. `caller` is that resumer's
-        // context, suspended in its jump to us.
+        // SAFETY: the slot is in the frame of the resume in progress, and
+        // we took its input (the bits are stale, nobody drops them); the
+        // resumer reads it only after we jump back with null `data`, which
+        // tells it the slot holds a yielded value. `caller` is that
+        // resumer's context, suspended in its jump to us.
         unsafe {
-            ptr::write(msg, Message::Yield(value));
+            ptr::write(self.slot.get().cast::<Y>(), value);
             let t = switch::jump(self.caller.get(), ptr::null_mut());
             self.arrive(t)
         }
@@ -194,28 +224,36 @@ impl<I, Y> Yielder<I, Y> {
     /// Records who resumed us and with which exchange, and takes the input.
     ///
     /// # Safety
-    /// `t` is the transfer of a switch made by [`Coroutine`]: `t.data` points
-    /// to a live `Exchange` holding `Input` or `Unwind`.
+    /// `t` is the transfer of a switch made by [`Coroutine`]: `t.data` is
+    /// `Exchange::data` of a live exchange, with an input in its slot unless
+    /// the word carries [`UNWIND`].
     #[inline(always)]
     unsafe fn arrive(&self, t: Transfer) -> I {
+        // A coroutine may be resumed on a thread that neither made a stack
+        // nor has an alternate signal stack; the overflow reporter needs one
+        // there before the body runs on. Checked here, on the coroutine's
+        // side of every switch in, rather than before the resumer's jump:
+        // it is the same thread, and here the relaxed load is off the
+        // critical path of the round trip (before the jump it measured
+        // ~3% of a round trip).
+        crate::overflow::ensure_thread_altstack();
         self.caller.set(t.fctx);
-        let msg = t.data.cast::<Message<I, Y>>();
-        self.msg.set(msg);
-        // SAFETY: per the function's contract.
-        match unsafe { ptr::read(msg) } {
-            Message::Input(input) => input,
-            other => Self::arrive_cold(other),
+        if t.data as usize & UNWIND != 0 {
+            self.slot
+                .set(t.data.cast::<u8>().wrapping_sub(UNWIND).cast());
+            Self::unwind_requested();
         }
+        let slot = t.data.cast::<Slot<I, Y>>();
+        self.slot.set(slot);
+        // SAFETY: per the function's contract, the slot holds an input.
+        unsafe { ptr::read(slot.cast::<I>()) }
     }
 
-    /// Anything but an input: the drop's unwind request.
+    /// The drop's request: unwind the stack up to the root.
     #[cold]
     #[inline(never)]
-    fn arrive_cold(msg: Message<I, Y>) -> ! {
-        match msg {
-            Message::Unwind => panic::resume_unwind(Box::new(ForcedUnwind)),
-            _ => unreachable_message(),
-        }
+    fn unwind_requested() -> ! {
+        panic::resume_unwind(Box::new(ForcedUnwind))
     }
 }
 
@@ -223,13 +261,6 @@ impl<I, Y> fmt::Debug for Yielder<I, Y> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Yielder").finish_non_exhaustive()
     }
-}
-
-#[cold]
-fn unreachable_message() -> ! {
-    // A switch arrived that the protocol cannot produce; continuing would
-    // read a value that is not there.
-    abort_with("fcontext: coroutine switch protocol violated")
 }
 
 #[cold]
@@ -246,9 +277,10 @@ struct Start {
     closure: *mut c_void,
 }
 
-/// The closure of a coroutine that has not started yet: it sits at the top
-/// of the coroutine's stack, above the fresh context frame.
+/// A coroutine that has not started yet: its fresh context, and its closure,
+/// which sits at the top of the coroutine's stack above the context frame.
 struct Fresh {
+    ctx: FcontextT,
     closure: *mut c_void,
     /// `drop_in_place::<F>`, for a coroutine dropped before it started.
     drop: unsafe fn(*mut c_void),
@@ -262,10 +294,6 @@ unsafe fn drop_closure<F>(closure: *mut c_void) {
     // SAFETY: per the caller.
     unsafe { ptr::drop_in_place(closure.cast::<F>()) }
 }
-
-/// Low bit of `Coroutine::ctx` while the context is fresh (never switched
-/// to); real contexts are stack addresses, at least 4-aligned.
-const FRESH_TAG: usize = 1;
 
 /// The first code that runs on a coroutine's stack, entered by the first
 /// resume. Creation made only the fresh frame (no switch), with the closure
@@ -336,7 +364,7 @@ where
 {
     let yielder = Yielder {
         caller: Cell::new(ptr::null_mut()),
-        msg: Cell::new(ptr::null_mut()),
+        slot: Cell::new(ptr::null_mut()),
     };
     // Every value with a destructor lives inside the closure, so by the time
     // catch_unwind returns they have all been dropped (or unwound); nothing
@@ -349,14 +377,15 @@ where
         Ok(value) => Outcome::Returned(value),
         Err(payload) => Outcome::Panicked(payload),
     };
-    let exchange = yielder.msg.get().cast::<Exchange<I, Y, R>>();
+    let exchange = yielder.slot.get().cast::<Exchange<I, Y, R>>();
     // SAFETY: the last resumer's exchange is live and its outcome
-    // uninitialised. After the jump the resumer owns the outcome (it sees no
-    // `Yield` in `msg`) and never switches to this context again.
+    // uninitialised. The jump's `data` (the exchange, never null) tells the
+    // resumer the outcome is there; it owns it from then on and never
+    // switches to this context again.
     unsafe {
         (*exchange).outcome.write(outcome);
         crate::tools::asan_leave_context_for_good();
-        switch::jump(yielder.caller.get(), ptr::null_mut());
+        switch::jump(yielder.caller.get(), exchange.cast());
     }
     abort_with("fcontext: a finished coroutine was resumed")
 }
@@ -438,12 +467,12 @@ where
 /// std::thread::spawn(move || co.resume(Rc::new(1)));
 /// ```
 pub struct Coroutine<I, Y, R, S: Stack = DefaultStack> {
-    /// The suspended coroutine, tagged with [`FRESH_TAG`] before its first
-    /// switch; null once it has finished.
+    /// The suspended coroutine; null before its first switch (see `fresh`)
+    /// and once it has finished, so one test sends both to the cold path.
     ctx: FcontextT,
-    /// The closure, until the first resume takes it.
+    /// The fresh context and its closure, until the first resume.
     fresh: Option<Fresh>,
-    /// Why it finished (meaningful when `ctx` is null).
+    /// Why it finished (meaningful when `ctx` and `fresh` are both empty).
     finished: ResumeError,
     stack: S,
     /// Invariant in all three: values of exactly these types cross the
@@ -594,8 +623,9 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
             let ctx = switch::make_at(sp as *mut c_void, sp - bottom, root::<I, Y, R, F>);
             stack.did_suspend(NonNull::new(ctx.cast()));
             Coroutine {
-                ctx: (ctx as usize | FRESH_TAG) as FcontextT,
+                ctx: ptr::null_mut(),
                 fresh: Some(Fresh {
+                    ctx,
                     closure: closure as *mut c_void,
                     drop: drop_closure::<F>,
                 }),
@@ -618,89 +648,97 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
     /// Re-raises a panic of the body; the coroutine is then finished.
     #[inline]
     pub fn resume(&mut self, input: I) -> Result<CoroutineResult<Y, R>, ResumeError> {
-        if self.ctx.is_null() {
-            return Err(self.finished);
-        }
-        if S::HAS_SWITCH_HOOKS && !self.stack.can_resume() {
+        if S::HAS_SWITCH_HOOKS && !self.ctx.is_null() && !self.stack.can_resume() {
             return Err(ResumeError::StackBusy);
         }
-        let mut exchange = Exchange::new(Message::Input(input));
-        let t = if self.ctx as usize & FRESH_TAG != 0 {
-            self.start(&mut exchange)
+        let mut exchange = Exchange::with_input(input);
+        let ctx = self.ctx;
+        let t = if !ctx.is_null() {
+            // SAFETY: `ctx` is our suspended coroutine, which expects an
+            // exchange with an input; its stack is `self.stack`.
+            unsafe { self.switch_in(ctx, exchange.data(0)) }
         } else {
-            // SAFETY: `ctx` is our suspended coroutine (not null: checked),
-            // its stack is `self.stack`.
-            unsafe { self.switch_in(ptr::from_mut(&mut exchange).cast()) }
+            // The cold path hands back a plain `Transfer` (two registers),
+            // so the hot path's result is never merged through memory.
+            let t = self.resume_cold(&mut exchange);
+            if t.fctx.is_null() {
+                return Err(self.finished);
+            }
+            t
         };
-        self.after_switch(t, exchange)
+        self.after_switch(t, &mut exchange)
     }
 
-    /// The first switch: enters `root` with the closure's address.
+    /// A resume with no suspended context: the first one (makes the first
+    /// switch and returns its transfer), or one after the end (drops the
+    /// input and returns a null transfer).
     #[cold]
     #[inline(never)]
-    fn start(&mut self, exchange: &mut Exchange<I, Y, R>) -> Transfer {
-        let fresh = self.fresh.take();
-        let closure = fresh.map_or(ptr::null_mut(), |fresh| fresh.closure);
-        self.ctx = (self.ctx as usize & !FRESH_TAG) as FcontextT;
+    fn resume_cold(&mut self, exchange: &mut Exchange<I, Y, R>) -> Transfer {
+        let Some(fresh) = self.fresh.take() else {
+            // SAFETY: the input was written by `resume` and is not read again.
+            unsafe { ptr::drop_in_place(exchange.slot.as_mut_ptr().cast::<I>()) };
+            return Transfer {
+                fctx: ptr::null_mut(),
+                data: ptr::null_mut(),
+            };
+        };
         let mut start = Start {
-            exchange: ptr::from_mut(exchange).cast(),
-            closure,
+            exchange: exchange.data(0),
+            closure: fresh.closure,
         };
         // SAFETY: a fresh context of ours whose entry expects this `Start`.
-        unsafe { self.switch_in(ptr::addr_of_mut!(start).cast()) }
+        unsafe { self.switch_in(fresh.ctx, ptr::addr_of_mut!(start).cast()) }
     }
 
-    /// Reads what the coroutine left in `exchange` after a switch into it.
+    /// Takes what the coroutine left in `exchange` after a switch into it.
     #[inline(always)]
     fn after_switch(
         &mut self,
         t: Transfer,
-        exchange: Exchange<I, Y, R>,
+        exchange: &mut Exchange<I, Y, R>,
     ) -> Result<CoroutineResult<Y, R>, ResumeError> {
-        match &*exchange.msg {
-            Message::Yield(value) => {
-                // SAFETY: the coroutine wrote this value for us; `msg` is
-                // never dropped, so reading it out moves it.
-                let value = unsafe { ptr::read(value) };
-                self.ctx = t.fctx;
-                // SAFETY: right after the switch, as the hook requires.
-                unsafe { self.stack.did_suspend(NonNull::new(t.fctx.cast())) };
-                Ok(CoroutineResult::Yield(value))
-            }
-            // SAFETY: no `Yield`: the root wrote the outcome.
-            _ => self.finish(unsafe { exchange.outcome.assume_init() }),
+        if !t.data.is_null() {
+            return Ok(CoroutineResult::Complete(self.finish(exchange)));
         }
+        // SAFETY: null `data` is a suspend, which wrote its value into the
+        // slot for us; the slot never drops, so reading it out moves it.
+        let value = unsafe { ptr::read(exchange.slot.as_ptr().cast::<Y>()) };
+        self.ctx = t.fctx;
+        // SAFETY: right after the switch, as the hook requires.
+        unsafe { self.stack.did_suspend(NonNull::new(t.fctx.cast())) };
+        Ok(CoroutineResult::Yield(value))
     }
 
-    /// Jumps into the coroutine with `data`.
+    /// Jumps into the coroutine's context `ctx` with `data`.
     ///
     /// # Safety
-    /// `self.ctx` is a live suspended (untagged) context and `data` what it
-    /// expects.
+    /// `ctx` is this coroutine's live suspended (or fresh) context and
+    /// `data` what it expects.
     #[inline(always)]
-    unsafe fn switch_in(&mut self, data: *mut c_void) -> Transfer {
-        // A coroutine may be resumed on a thread that neither made a stack
-        // nor has an alternate signal stack; the overflow reporter needs
-        // one there (one relaxed load while the reporter is not installed).
-        crate::overflow::ensure_thread_altstack();
+    unsafe fn switch_in(&mut self, ctx: FcontextT, data: *mut c_void) -> Transfer {
         // SAFETY: per the caller; the hooks run around the switch as the
         // `Stack` contract describes.
         unsafe {
             self.stack.will_resume();
-            switch::jump(self.ctx, data)
+            switch::jump(ctx, data)
         }
     }
 
-    /// The body has returned or panicked: the context is dead.
+    /// The body has returned or panicked (the switch back had non-null
+    /// `data`, so the root wrote the outcome into `exchange`): the context is
+    /// dead. Returns the body's value or re-raises its panic.
     #[cold]
-    fn finish(&mut self, outcome: Outcome<R>) -> Result<CoroutineResult<Y, R>, ResumeError> {
+    #[inline(never)]
+    fn finish(&mut self, exchange: &mut Exchange<I, Y, R>) -> R {
         self.ctx = ptr::null_mut();
         // SAFETY: right after the final switch.
         unsafe { self.stack.did_suspend(None) };
-        match outcome {
+        // SAFETY: written by the root's final switch; this is its only reader.
+        match unsafe { exchange.outcome.assume_init_read() } {
             Outcome::Returned(value) => {
                 self.finished = ResumeError::Completed;
-                Ok(CoroutineResult::Complete(value))
+                value
             }
             Outcome::Panicked(payload) => {
                 self.finished = ResumeError::Panicked;
@@ -723,7 +761,6 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
         if let Some(fresh) = self.fresh.take() {
             // Never started: only the closure exists, at the top of the
             // stack; drop it there, no switch needed.
-            self.ctx = ptr::null_mut();
             // SAFETY: the hooks bracket our access to the stack's bytes; the
             // closure is live and never used again.
             unsafe {
@@ -738,10 +775,11 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
             }
             return;
         }
-        let mut exchange = Exchange::<I, Y, R>::new(Message::Unwind);
-        // SAFETY: called only while `ctx` is a live suspended context.
-        unsafe { self.switch_in(ptr::from_mut(&mut exchange).cast()) };
-        if let Message::Yield(_) = &*exchange.msg {
+        let mut exchange = Exchange::<I, Y, R>::empty();
+        // SAFETY: called only while `ctx` is a live suspended context (not
+        // fresh: handled above); an `UNWIND` word needs no input.
+        let t = unsafe { self.switch_in(self.ctx, exchange.data(UNWIND)) };
+        if t.data.is_null() {
             // The body caught the unwind and suspended again: its frames are
             // alive and may point anywhere, so neither freeing nor keeping
             // the stack is safe.
@@ -753,8 +791,8 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
         self.ctx = ptr::null_mut();
         // SAFETY: right after the final switch.
         unsafe { self.stack.did_suspend(None) };
-        // SAFETY: no `Yield` (we would have aborted): the root wrote it.
-        if let Outcome::Panicked(payload) = unsafe { exchange.outcome.assume_init() } {
+        // SAFETY: non-null `data` (we would have aborted): the root wrote it.
+        if let Outcome::Panicked(payload) = unsafe { exchange.outcome.assume_init_read() } {
             if !payload.is::<ForcedUnwind>() && !std::thread::panicking() {
                 // A destructor on the coroutine's stack panicked.
                 panic::resume_unwind(payload);
@@ -765,7 +803,7 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
     /// True once the body has returned or panicked.
     #[inline]
     pub fn is_done(&self) -> bool {
-        self.ctx.is_null()
+        self.ctx.is_null() && self.fresh.is_none()
     }
 
     /// The stack the coroutine runs on.
@@ -777,7 +815,7 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
     /// first unwound, exactly as when it is dropped.
     pub fn into_stack(self) -> S {
         let mut this = ManuallyDrop::new(self);
-        if !this.ctx.is_null() {
+        if !this.is_done() {
             this.force_unwind();
         }
         // SAFETY: `this` is never used or dropped again.
@@ -787,7 +825,7 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
 
 impl<I, Y, R, S: Stack> Drop for Coroutine<I, Y, R, S> {
     fn drop(&mut self) {
-        if !self.ctx.is_null() {
+        if !self.is_done() {
             self.force_unwind();
         }
     }

@@ -28,8 +28,9 @@
 //!   installs it). For every other thread the crate installs one lazily with
 //!   [`ensure_thread_altstack`], which is called for the calling thread by
 //!   [`install_overflow_handler`], by [`register`] (i.e. whenever a stack is
-//!   created on a thread) and by every [`Coroutine`](crate::Coroutine)
-//!   resume. A thread that only switches through [`Fiber`](crate::Fiber)s
+//!   created on a thread) and on every [`Coroutine`](crate::Coroutine)
+//!   resume (by the coroutine, as it receives control, before its body
+//!   continues). A thread that only switches through [`Fiber`](crate::Fiber)s
 //!   or the raw API, never made a stack and was not started by `std`, calls
 //!   it itself. It is freed by a
 //!   thread-local destructor when the thread exits. Before the handler is
@@ -273,7 +274,8 @@ thread_local! {
 /// handler is installed and the thread has no alternate signal stack, maps
 /// one (with a guard page) and installs it. Called automatically when a
 /// stack is registered, when the handler is installed and on every
-/// [`Coroutine`](crate::Coroutine) resume; call it yourself on a thread
+/// [`Coroutine`](crate::Coroutine) resume (on the coroutine's side of the
+/// switch, before its body continues); call it yourself on a thread
 /// that was not started by `std`, made no stack, and switches through
 /// fibers or the raw API. Costs one relaxed atomic load while
 /// the handler is not installed, and one thread-local read after the first

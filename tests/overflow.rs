@@ -40,11 +40,43 @@ fn overflow_child(on_thread: bool) {
     unreachable!("the overflow should have aborted the process");
 }
 
+/// In the child: the coroutine (and its stack) is made on the main thread
+/// and resumed only on a thread without an alternate signal stack (what a
+/// thread not started by `std` looks like), which made no stack: the resume
+/// itself must give that thread one, or the overflow cannot be reported.
+fn overflow_child_resumed_elsewhere() {
+    fcontext::overflow::install_overflow_handler().unwrap();
+    let stack = ProtectedStack::new(64 * 1024).unwrap();
+    let (lo, hi) = (
+        stack.bottom().as_ptr() as usize,
+        stack.top().as_ptr() as usize,
+    );
+    println!(
+        "EXPECT stack overflow in coroutine (stack {lo:#x}..{hi:#x}, {} bytes)",
+        hi - lo
+    );
+    let mut co = Coroutine::<(), (), u64, _>::with_stack(stack, |_, ()| recurse(0));
+    std::thread::spawn(move || {
+        let off = libc::stack_t {
+            ss_sp: std::ptr::null_mut(),
+            ss_flags: libc::SS_DISABLE,
+            ss_size: 0,
+        };
+        // SAFETY: disabling this thread's own alternate signal stack.
+        assert_eq!(unsafe { libc::sigaltstack(&off, std::ptr::null_mut()) }, 0);
+        let _ = co.resume(());
+    })
+    .join()
+    .unwrap();
+    unreachable!("the overflow should have aborted the process");
+}
+
 #[test]
 fn child_entry() {
     match std::env::var(CHILD).as_deref() {
         Ok("main") => overflow_child(false),
         Ok("thread") => overflow_child(true),
+        Ok("resumed-elsewhere") => overflow_child_resumed_elsewhere(),
         _ => {}
     }
 }
@@ -81,4 +113,9 @@ fn coroutine_overflow_is_reported_on_the_main_thread_of_a_test() {
 #[test]
 fn coroutine_overflow_is_reported_on_a_spawned_thread() {
     check("thread");
+}
+
+#[test]
+fn coroutine_overflow_is_reported_on_a_thread_that_only_resumes() {
+    check("resumed-elsewhere");
 }
