@@ -3,8 +3,11 @@
 //! test selected and `FCONTEXT_ABORT_CASE` set), whose death by SIGABRT and
 //! stderr are checked.
 
+#[path = "../cpp-tests/src/tools.rs"]
+#[allow(dead_code)]
+mod tools;
+
 use fcontext::{Coroutine, Fiber, Yielder};
-use std::os::unix::process::ExitStatusExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::Command;
 
@@ -19,17 +22,7 @@ fn in_child(test_name: &str, message: &str) -> bool {
         .env("FCONTEXT_ABORT_CASE", "1")
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGABRT),
-        "expected SIGABRT, got {:?}; stderr:\n{stderr}",
-        out.status
-    );
-    assert!(
-        stderr.contains(message),
-        "stderr lacks {message:?}:\n{stderr}"
-    );
+    tools::assert_killed_by(&out, libc::SIGABRT, message);
     false
 }
 

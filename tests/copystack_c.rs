@@ -6,7 +6,6 @@
 #[allow(dead_code)]
 mod tools;
 
-use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -51,17 +50,7 @@ fn c_api_error_paths_generator_and_copy_counts() {
 fn escaped_stack_pointer_aborts_with_a_message() {
     let Some(exe) = build() else { return };
     let out = Command::new(&exe).arg("escape").output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGABRT),
-        "status {:?}, stderr:\n{stderr}",
-        out.status
-    );
-    assert!(
-        stderr.contains("outside its shared stack"),
-        "stderr lacks the escape report:\n{stderr}"
-    );
+    tools::assert_killed_by(&out, libc::SIGABRT, "outside its shared stack");
 }
 
 #[test]

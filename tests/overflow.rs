@@ -3,8 +3,11 @@
 //! `FCONTEXT_OVERFLOW_TEST_CHILD` set), must print the report naming its
 //! stack's exact range and die by SIGABRT.
 
+#[path = "../cpp-tests/src/tools.rs"]
+#[allow(dead_code)]
+mod tools;
+
 use fcontext::{Coroutine, ProtectedStack, Stack};
-use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
 const CHILD: &str = "FCONTEXT_OVERFLOW_TEST_CHILD";
@@ -88,21 +91,11 @@ fn check(mode: &str) {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
     let expected = stdout
         .lines()
         .find_map(|l| Some(&l[l.find("EXPECT ")? + 7..]))
         .expect("the child printed the expected report");
-    assert!(
-        stderr.contains(&format!("{expected}\n")),
-        "{mode}: stderr {stderr:?} lacks {expected:?}"
-    );
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGABRT),
-        "{mode}: {:?}",
-        out.status
-    );
+    tools::assert_killed_by(&out, libc::SIGABRT, &format!("{expected}\n"));
 }
 
 #[test]

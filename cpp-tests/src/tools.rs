@@ -159,6 +159,24 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
+/// Asserts that a child process was killed by `signal` and that its standard
+/// error contains `needle`; returns that standard error.
+pub fn assert_killed_by(out: &Output, signal: i32, needle: &str) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.signal(),
+        Some(signal),
+        "expected death by signal {signal}, got {:?}; stderr:\n{stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains(needle),
+        "stderr lacks {needle:?}:\n{stderr}"
+    );
+    stderr
+}
+
 /// Standard output of a successful run of `cmd`, as text.
 pub fn stdout_of(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&run_ok(cmd).stdout).into_owned()
