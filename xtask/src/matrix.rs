@@ -40,6 +40,7 @@ const KEYS: &[&str] = &[
     "frame",
     "boost",
     "boost_frame",
+    "interop_na",
     "symbols",
     "sections",
     "insns",
@@ -399,7 +400,9 @@ fn run_target(root: &Path, dir: &Path, t: &Target) -> [Cell; 5] {
 
     // interop
     let interop = match (t.get("boost"), t.get("boost_frame")) {
-        (None, _) => na("no Boost binary for this target in Debian"),
+        (None, _) => na(t
+            .get("interop_na")
+            .unwrap_or("no Boost binary for this target installed here")),
         (Some(_), None) => Cell::Fail(format!("{}: `boost` set without `boost_frame`", t.name)),
         (Some(lib), Some(bframe)) if Path::new(lib).is_file() => match runner.harness(
             &exe,
