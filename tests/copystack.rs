@@ -33,18 +33,21 @@ fn counter<const N: usize>(shared: &SharedStack, seed: u8) -> Co<(), u64, u64> {
 #[test]
 fn two_coroutines_alternate_with_exact_copy_counts() {
     let shared = SharedStack::new(64 * 1024).unwrap();
-    // Creation runs each body up to its first suspension point, making it
-    // the owner: creating b swaps a out.
+    // Creation switches into each new coroutine once (its root frames, not
+    // yet the body), making it the owner: creating b swaps a out. How many
+    // bytes those frames take depends on codegen; the body's 200-byte pad is
+    // checked once the bodies run, below.
     let mut a = counter::<200>(&shared, 0xA5);
     let mut b = counter::<200>(&shared, 0x5A);
     let after_create = shared.stats();
     assert_eq!(after_create.copies_out, 1);
     assert_eq!(after_create.copies_in, 0);
-    assert!(a.stack().saved_bytes() > 200, "a is swapped out");
+    assert!(a.stack().saved_bytes() > 0, "a is swapped out");
     assert_eq!(b.stack().saved_bytes(), 0, "b owns the stack");
     for i in 0..50 {
         assert_eq!(a.resume(()).unwrap(), CoroutineResult::Yield(i));
-        assert!(b.stack().saved_bytes() > 200);
+        // Before its first resume b holds only its root frames.
+        assert!(b.stack().saved_bytes() > if i == 0 { 0 } else { 200 });
         assert_eq!(b.resume(()).unwrap(), CoroutineResult::Yield(i));
         assert!(a.stack().saved_bytes() > 200);
     }
