@@ -88,8 +88,15 @@ pub fn main(args: &[String]) -> Result {
         return Ok(());
     };
     let prefix = absolute(&options.prefix)?;
-    install_and_check(&prefix, options.features.as_deref())?;
-    println!("xtask install: fcontext installed into {}; the examples ran through pkg-config (shared, static), the bare archive and CMake", prefix.display());
+    let cmake = if install_and_check(&prefix, options.features.as_deref())? {
+        " and CMake"
+    } else {
+        " (CMake check skipped)"
+    };
+    println!(
+        "xtask install: fcontext installed into {}; the examples ran through pkg-config (shared, static), the bare archive{cmake}",
+        prefix.display()
+    );
     Ok(())
 }
 
@@ -131,9 +138,10 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     Ok(env::current_dir()?.join(path))
 }
 
-/// Builds, installs into `prefix` (absolute) and runs the example checks.
-/// Also the install step of `cargo xtask test`.
-pub fn install_and_check(prefix: &Path, features: Option<&str>) -> Result {
+/// Builds, installs into `prefix` (absolute) and runs the example checks;
+/// returns whether the CMake check ran (it is skipped without cmake). Also
+/// the install step of `cargo xtask test`.
+pub fn install_and_check(prefix: &Path, features: Option<&str>) -> Result<bool> {
     let root = util::project_root();
     let version = read_version(&root)?;
     let layout = Layout::new(prefix.to_path_buf());
@@ -395,7 +403,7 @@ fn install_cmake(root: &Path, layout: &Layout, version: &Version, libs: &str) ->
 
 /// Builds the example through pkg-config (shared, then static) and CMake and
 /// runs every build against the installed library.
-fn check_example(root: &Path, layout: &Layout, version: &Version) -> Result {
+fn check_example(root: &Path, layout: &Layout, version: &Version) -> Result<bool> {
     let source = root.join("examples/c/pingpong.cpp");
     let work = util::fresh_work_dir("example")?;
     let pkg_config = util::tool("PKG_CONFIG", "pkg-config");
@@ -526,10 +534,11 @@ fn run_example(binary: &Path, layout: &Layout, soname: Option<&str>, expected: &
 
 /// Configures `examples/c/CMakeLists.txt` against the prefix, builds the
 /// shared and static variants and runs them.
-fn check_cmake(root: &Path, layout: &Layout, version: &Version) -> Result {
+fn check_cmake(root: &Path, layout: &Layout, version: &Version) -> Result<bool> {
     let cmake = util::tool("CMAKE", "cmake");
     if !util::have(cmake.get_program()) {
-        return util::skip("CMake consumer check", "cmake not found");
+        util::skip("CMake consumer check", "cmake not found")?;
+        return Ok(false);
     }
     let build = util::fresh_work_dir("cmake-example")?;
     let mut configure = util::tool("CMAKE", "cmake");
@@ -549,7 +558,8 @@ fn check_cmake(root: &Path, layout: &Layout, version: &Version) -> Result {
         Some(&version.soname()),
         EXAMPLE_OUTPUT,
     )?;
-    run_example(&build.join("pingpong_static"), layout, None, EXAMPLE_OUTPUT)
+    run_example(&build.join("pingpong_static"), layout, None, EXAMPLE_OUTPUT)?;
+    Ok(true)
 }
 
 /// What `examples/c/boost_coroutine.cpp` prints when it works.
