@@ -7,8 +7,9 @@
 //! `Box<Task>`.
 
 use super::shared::{CopyStats, SharedStack, SharedStackError, StackInner};
-use super::task::{self, Refusal, State, Task};
+use super::task::{Refusal, Slot, State, Task};
 use crate::raw::Transfer;
+use crate::switch;
 use core::cell::Cell;
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
@@ -96,12 +97,155 @@ thread_local! {
 /// reach this non-unwinding frame and abort the process, which is the
 /// only safe outcome: there is no frame above it to catch it.
 unsafe extern "C" fn c_entry(t: Transfer) {
-    // SAFETY: started by task::resume with a task made by fcontext_cs_create.
+    // SAFETY: started by fcontext_cs_resume with a task made by fcontext_cs_create.
     unsafe {
         let (co, input) = Task::start(t);
         let CStart { f, arg } = Task::take_payload::<CStart>(co);
         let result = f(co.cast(), arg, input);
-        task::finish(co, result)
+        (*co).state = State::Done;
+        let stack: &StackInner = &(*co).slot.stack;
+        stack.handoff.set(result);
+        switch::ontop_code(
+            stack.caller.get(),
+            ptr::from_ref(stack).cast_mut().cast(),
+            to_resumer(),
+        );
+    }
+    // Unreachable: resume refuses Done tasks.
+    std::process::abort()
+}
+
+// The C hot path. `fcontext_cs_resume` and `fcontext_cs_yield` end in the
+// switch (`switch::ontop_code`, a tail call in release builds) and the
+// arriving side's half of the work runs in an `ontop` function on the
+// target stack, which then goes straight back to the target's C caller
+// with the result code. The switch's data is the shared stack; the value
+// travels in its `handoff` field.
+//
+// Why: `jump_fcontext`/`ontop_fcontext` leave by an indirect jump, not a
+// `ret`, so each switch leaves the caller's return address on the CPU's
+// return-stack predictor; the next `ret` on the arriving side is then
+// predicted from the *other* context's calls and mispredicts (about 8 ns
+// here). The Rust API's suspend is inlined into the body and has no such
+// `ret`; a C function around each side of the switch had two per round
+// trip, about half the C API's cost. On x86_64 the thunks below return to
+// the C caller with `pop; jmp` (predicted from the branch target buffer,
+// like the switch itself), so no `ret` follows a switch at all. Elsewhere
+// the Rust function is the ontop function and returns with a plain `ret`.
+
+/// The ontop function of a switch into a coroutine (see above).
+#[inline(always)]
+fn to_coroutine() -> crate::raw::OntopFn {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        fcontext_cs_thunk_to_coroutine
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+    {
+        arrive_in_coroutine
+    }
+}
+
+/// The ontop function of a switch back to a resumer (see above).
+#[inline(always)]
+fn to_resumer() -> crate::raw::OntopFn {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        fcontext_cs_thunk_to_resumer
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+    {
+        arrive_in_resumer
+    }
+}
+
+// Entered by ontop_fcontext's jump with the target's return address on top
+// of the stack (as at a function's entry) and the transfer in rdi:rsi:
+// aligns the stack, calls the Rust half (a predicted call/ret pair), then
+// returns code 0 to the target's caller by `pop; jmp`.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+macro_rules! return_thunk {
+    ($name:literal, $target:path) => {
+        core::arch::global_asm!(
+            ".text",
+            ".p2align 4",
+            concat!(".globl ", $name),
+            concat!(".hidden ", $name),
+            concat!(".type ", $name, ",@function"),
+            concat!($name, ":"),
+            ".cfi_startproc",
+            "endbr64",
+            "subq $8, %rsp",
+            ".cfi_adjust_cfa_offset 8",
+            "call {target}",
+            "addq $8, %rsp",
+            ".cfi_adjust_cfa_offset -8",
+            "xorl %eax, %eax",
+            "xorl %edx, %edx",
+            "popq %rcx",
+            ".cfi_adjust_cfa_offset -8",
+            ".cfi_register rip, rcx",
+            "notrack jmp *%rcx",
+            ".cfi_endproc",
+            concat!(".size ", $name, ", .-", $name),
+            target = sym $target,
+            options(att_syntax),
+        );
+    };
+}
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+return_thunk!("fcontext_cs_thunk_to_coroutine", arrive_in_coroutine);
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+return_thunk!("fcontext_cs_thunk_to_resumer", arrive_in_resumer);
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+unsafe extern "C" {
+    fn fcontext_cs_thunk_to_coroutine(t: Transfer) -> Transfer;
+    fn fcontext_cs_thunk_to_resumer(t: Transfer) -> Transfer;
+}
+
+/// Runs on the coroutine's stack as it is resumed: records its resumer and
+/// hands it the resume's input. Returns code 0 to `fcontext_cs_yield`.
+unsafe extern "C" fn arrive_in_coroutine(t: Transfer) -> Transfer {
+    // SAFETY: data is the live shared stack of the coroutine being resumed.
+    unsafe {
+        let stack = &*t.data.cast::<StackInner>();
+        stack.caller.set(t.fctx);
+        let input = stack.yield_in.get();
+        if !input.is_null() {
+            *input = stack.handoff.get();
+        }
+    }
+    Transfer {
+        fctx: ptr::null_mut(),
+        data: ptr::null_mut(),
+    }
+}
+
+/// Runs on the resumer's stack as a coroutine yields or finishes: the
+/// coroutine's side of the resume (record its stack pointer or release it),
+/// the running-coroutine marker, the output. Returns code 0 to
+/// `fcontext_cs_resume`.
+unsafe extern "C" fn arrive_in_resumer(t: Transfer) -> Transfer {
+    // SAFETY: data is the live shared stack whose owner just switched out.
+    unsafe {
+        let stack = &*t.data.cast::<StackInner>();
+        let task: *mut Task = stack.owner.get().cast();
+        let slot = ptr::addr_of_mut!((*task).slot);
+        if (*task).state == State::Done {
+            Slot::release(slot, None);
+        } else {
+            (*task).state = State::Suspended;
+            Slot::release(slot, Some(t.fctx.cast()));
+        }
+        CURRENT.set(stack.resumer_current.get().cast());
+        let output = stack.resume_out.get();
+        if !output.is_null() {
+            *output = stack.handoff.get();
+        }
+    }
+    Transfer {
+        fctx: ptr::null_mut(),
+        data: ptr::null_mut(),
     }
 }
 
@@ -259,19 +403,32 @@ pub unsafe extern "C" fn fcontext_cs_resume(
         return FCONTEXT_CS_NULL_POINTER;
     }
     let task = task_of(co);
-    let prev = CURRENT.replace(task);
-    // SAFETY: co is live per the caller.
-    let result = unsafe { task::resume(task, input) };
-    CURRENT.set(prev);
-    match result {
-        Ok(value) => {
-            if !output.is_null() {
-                // SAFETY: per the caller.
-                unsafe { *output = value };
-            }
-            FCONTEXT_CS_OK
+    // SAFETY: co is live per the caller; its stack outlives it.
+    unsafe {
+        match (*task).state {
+            State::Done => return refusal_code(Refusal::Finished),
+            State::Running => return refusal_code(Refusal::Running),
+            State::Fresh | State::Suspended => {}
         }
-        Err(r) => refusal_code(r),
+        let slot = ptr::addr_of_mut!((*task).slot);
+        if let Err(r) = Slot::acquire(slot) {
+            return refusal_code(r);
+        }
+        let stack = &*(*slot).stack;
+        stack.resumer_current.set(CURRENT.replace(task).cast());
+        stack.resume_out.set(output);
+        let fresh = (*task).state == State::Fresh;
+        (*task).state = State::Running;
+        if fresh {
+            // The previous owner is saved: the fresh frame may go on top.
+            // The first switch carries the task; the input waits in the stack.
+            stack.start_data.set(input);
+            let ctx = switch::make_at(stack.top.cast(), stack.size(), (*task).entry);
+            return switch::jump(ctx, task.cast()).fctx as usize as c_int;
+        }
+        stack.handoff.set(input);
+        let to = (*slot).sp().cast();
+        switch::ontop_code(to, ptr::from_ref(stack).cast_mut().cast(), to_coroutine())
     }
 }
 
@@ -296,13 +453,18 @@ pub unsafe extern "C" fn fcontext_cs_yield(
     if current != task_of(co) {
         return FCONTEXT_CS_NOT_CURRENT;
     }
-    // SAFETY: co is the coroutine running on this very stack.
-    let value = unsafe { task::suspend(current, output) };
-    if !input.is_null() {
-        // SAFETY: per the caller.
-        unsafe { *input = value };
+    // SAFETY: co is the coroutine running on this very stack; `caller` is
+    // its live resumer.
+    unsafe {
+        let stack: &StackInner = &(*current).slot.stack;
+        stack.yield_in.set(input);
+        stack.handoff.set(output);
+        switch::ontop_code(
+            stack.caller.get(),
+            ptr::from_ref(stack).cast_mut().cast(),
+            to_resumer(),
+        )
     }
-    FCONTEXT_CS_OK
 }
 
 /// Stores the status (`FCONTEXT_CS_STATUS_*`) of `co` in `*out`.

@@ -89,6 +89,15 @@ pub(crate) struct StackInner {
     /// The input of a first resume, parked here because that switch carries
     /// the task pointer instead.
     pub(crate) start_data: Cell<*mut core::ffi::c_void>,
+    /// C API switches (one pending per stack, like `caller`): the value
+    /// handed across and where the arriving side stores it (the resumer's
+    /// `output`, the coroutine's `input`), and the resumer's running
+    /// coroutine to restore. The arriving side's `ontop` function does this
+    /// work, so the C functions can end in the switch itself (see capi.rs).
+    pub(crate) handoff: Cell<*mut core::ffi::c_void>,
+    pub(crate) resume_out: Cell<*mut *mut core::ffi::c_void>,
+    pub(crate) yield_in: Cell<*mut *mut core::ffi::c_void>,
+    pub(crate) resumer_current: Cell<*mut core::ffi::c_void>,
     pub(crate) stats: Cell<CopyStats>,
     /// Registration with Valgrind (a stack, so switches onto it are not
     /// mistaken for huge frames) and with the overflow reporter (its guard).
@@ -192,6 +201,10 @@ impl SharedStack {
                 busy: Cell::new(false),
                 caller: Cell::new(ptr::null_mut()),
                 start_data: Cell::new(ptr::null_mut()),
+                handoff: Cell::new(ptr::null_mut()),
+                resume_out: Cell::new(ptr::null_mut()),
+                yield_in: Cell::new(ptr::null_mut()),
+                resumer_current: Cell::new(ptr::null_mut()),
                 stats: Cell::new(CopyStats::default()),
                 registration,
             }),

@@ -1,7 +1,8 @@
 //! The copy mechanism: a copy-stack coroutine's header and the swap-out /
-//! swap-in around each switch. Both the C API and the Rust API drive
-//! coroutines through these few functions; the switches themselves are our
-//! `make_fcontext` / `jump_fcontext`.
+//! swap-in around each switch ([`Slot::acquire`] / [`Slot::release`]).
+//! Both APIs copy through these functions; the switches go through
+//! [`crate::switch`] (the Rust API's in [`Coroutine`](crate::Coroutine), the
+//! C API's in `capi.rs`).
 //!
 //! ```text
 //!  shared stack (one mapping)            private buffers (heap)
@@ -25,7 +26,7 @@
 //! coroutine that never ran costs the header plus the closure.
 
 use super::shared::StackInner;
-use crate::raw::{jump_fcontext, make_fcontext, EntryFn, Transfer};
+use crate::raw::{EntryFn, Transfer};
 use core::ffi::c_void;
 use core::{mem, ptr};
 use std::alloc::{self, Layout};
@@ -288,7 +289,7 @@ pub(crate) struct Task {
     pub(crate) slot: Slot,
     pub(crate) state: State,
     /// Entry function given to `make_fcontext` at the first resume.
-    entry: EntryFn,
+    pub(crate) entry: EntryFn,
 }
 
 impl Task {
@@ -353,78 +354,6 @@ fn stack_pointer_escaped(sp: *const u8, stack: &StackInner) -> ! {
         stack.top,
         stack.size()
     );
-    std::process::abort()
-}
-
-/// Resumes `task` with `data`; returns the data of its next suspension (or
-/// of its completion; check `state`).
-///
-/// # Safety
-/// `task` is live and every resume of it goes through this function.
-#[inline]
-pub(crate) unsafe fn resume(task: *mut Task, data: *mut c_void) -> Result<*mut c_void, Refusal> {
-    // SAFETY: task is live; its stack outlives it.
-    unsafe {
-        match (*task).state {
-            State::Done => return Err(Refusal::Finished),
-            State::Running => return Err(Refusal::Running),
-            State::Fresh | State::Suspended => {}
-        }
-        let slot = ptr::addr_of_mut!((*task).slot);
-        Slot::acquire(slot)?;
-        let stack = &*(*slot).stack;
-        let (ctx, vp) = if (*task).state == State::Fresh {
-            // The previous owner is saved: the fresh frame may go on top.
-            // The first switch carries the task; the input waits in the stack.
-            stack.start_data.set(data);
-            let ctx = make_fcontext(stack.top.cast(), stack.size(), (*task).entry);
-            (ctx, task.cast())
-        } else {
-            ((*slot).sp().cast(), data)
-        };
-        (*task).state = State::Running;
-        let t = jump_fcontext(ctx, vp);
-        if (*task).state == State::Done {
-            Slot::release(slot, None);
-        } else {
-            (*task).state = State::Suspended;
-            Slot::release(slot, Some(t.fctx.cast()));
-        }
-        Ok(t.data)
-    }
-}
-
-/// Suspends the running `task`, handing `data` to its resumer; returns the
-/// data of the next resume.
-///
-/// # Safety
-/// Called on `task`'s own stack while it runs.
-#[inline]
-pub(crate) unsafe fn suspend(task: *mut Task, data: *mut c_void) -> *mut c_void {
-    // SAFETY: the stack outlives the task; `caller` is the live resumer.
-    unsafe {
-        let stack: *const StackInner = &*(*task).slot.stack;
-        let t = jump_fcontext((*stack).caller.get(), data);
-        // Our bytes are back at their addresses (swap-in restores them
-        // before the switch), so `stack` is still valid.
-        (*stack).caller.set(t.fctx);
-        t.data
-    }
-}
-
-/// Marks the running `task` done and leaves it for good.
-///
-/// # Safety
-/// Called on `task`'s own stack while it runs, with nothing left on that
-/// stack that needs dropping.
-pub(crate) unsafe fn finish(task: *mut Task, data: *mut c_void) -> ! {
-    // SAFETY: as for suspend; nobody resumes a Done task.
-    unsafe {
-        (*task).state = State::Done;
-        let stack: &StackInner = &(*task).slot.stack;
-        jump_fcontext(stack.caller.get(), data);
-    }
-    // Unreachable: resume refuses Done tasks.
     std::process::abort()
 }
 
