@@ -69,36 +69,28 @@ pub(crate) unsafe fn make<S: crate::stack::Stack + ?Sized>(
 }
 
 /// [`ontop`] for a C API function that ends in the switch: `f` (run on the
-/// target) does the arriving side's work and returns the C result code in
-/// `Transfer::fctx`, which becomes this call's value. Where `Transfer` is
-/// returned in two registers, the code is read from the first one, so the
-/// caller can tail-call here and `f` returns straight to the target's C
-/// caller (see the copy-stack C API in `copystack/capi.rs` for why that
+/// target) does the arriving side's work and leaves the C result code in
+/// the first return register, which becomes this call's value, so the
+/// caller can tail-call here and `f` can return straight to the target's C
+/// caller (the copy-stack C API in `copystack/capi.rs` explains why that
 /// matters: a `ret` right after a switch mispredicts).
 ///
 /// # Safety
 /// As [`ontop`]; the pending call in `to` also expects this code.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 #[inline(always)]
 pub(crate) unsafe fn ontop_code(to: FcontextT, data: *mut c_void, f: OntopFn) -> core::ffi::c_int {
+    unsafe extern "C" {
+        // The same symbol, declared with the first return register only
+        // (SysV x86_64 returns a two-pointer struct in rax:rdx).
+        #[allow(clashing_extern_declarations)] // deliberately, see above
+        #[link_name = "ontop_fcontext"]
+        fn ontop_code_raw(to: FcontextT, vp: *mut c_void, f: OntopFn) -> core::ffi::c_int;
+    }
     let mut asan = crate::tools::AsanSwitch::new();
     asan.start_to(to);
     // SAFETY: forwarded contract.
     let code = unsafe { ontop_code_raw(to, data, f) };
     asan.finish();
     code
-}
-
-#[cfg(any(all(target_arch = "x86_64", not(windows)), target_arch = "aarch64"))]
-unsafe extern "C" {
-    // The same symbol, declared with the first return register only (SysV
-    // x86_64 and AAPCS64 return a two-pointer struct in two registers).
-    #[allow(clashing_extern_declarations)] // deliberately: see above
-    #[link_name = "ontop_fcontext"]
-    fn ontop_code_raw(to: FcontextT, vp: *mut c_void, f: OntopFn) -> core::ffi::c_int;
-}
-
-#[cfg(not(any(all(target_arch = "x86_64", not(windows)), target_arch = "aarch64")))]
-unsafe fn ontop_code_raw(to: FcontextT, vp: *mut c_void, f: OntopFn) -> core::ffi::c_int {
-    // SAFETY: forwarded contract.
-    unsafe { raw::ontop_fcontext(to, vp, f).fctx as usize as core::ffi::c_int }
 }
