@@ -146,13 +146,57 @@ fn main() {
     println!("cargo:rustc-link-lib=static:+whole-archive=fcontext_asm");
 
     if os == "linux" {
-        // rustc's own version script hides every non-Rust symbol; this second
-        // one (merged by the linker) adds the assembly exports back.
-        let map = write_version_script(&out, &exported_symbols(&width));
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libfcontext.so.0");
-        println!(
-            "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
-            map.display()
-        );
+        println!("cargo:rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
+        // rustc's own version script hides every non-Rust symbol; a second
+        // one adds the assembly exports back. LLD merges the two; GNU ld
+        // rejects a second anonymous version script and would fail the whole
+        // build, so there we leave libfcontext.so without the assembly
+        // exports and say so (the rlib and libfcontext.a are unaffected).
+        if links_with_lld() {
+            let map = write_version_script(&out, &exported_symbols(&width));
+            println!(
+                "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
+                map.display()
+            );
+        } else {
+            println!(
+                "cargo:warning=fcontext: this build does not link with LLD, so libfcontext.so \
+                 will not export make/jump/ontop_fcontext (GNU ld cannot merge a second version \
+                 script with rustc's); the rlib and libfcontext.a are complete. Build the shared \
+                 library with RUSTFLAGS=\"-C link-arg=-fuse-ld=lld\" to get every export."
+            );
+        }
     }
+}
+
+/// Whether rustc links this build's cdylib with LLD: the default for
+/// `x86_64-unknown-linux-gnu` since Rust 1.90 (rust-lld), or when the flags
+/// ask for it. Flags that pick another linker, or turn rust-lld off, win.
+fn links_with_lld() -> bool {
+    let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let flags: Vec<&str> = flags.split('\x1f').collect();
+    let says = |needle: &str| flags.iter().any(|f| f.contains(needle));
+    if says("-fuse-ld=lld") || says("linker-features=+lld") {
+        return true;
+    }
+    if says("-fuse-ld=") || says("linker-features=-lld") || says("link-self-contained=-linker") {
+        return false;
+    }
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let minor = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|v| {
+            v.split_whitespace()
+                .nth(1)?
+                .split('.')
+                .nth(1)?
+                .parse::<u32>()
+                .ok()
+        })
+        .unwrap_or(0);
+    env::var("TARGET").is_ok_and(|t| t == "x86_64-unknown-linux-gnu") && minor >= 90
 }
