@@ -85,19 +85,13 @@ fcontext_finish:
     brk     #0                      /* _exit does not return */
     .cfi_endproc
 
+#include "common/arm64_callee_saved.inc"
+
 /* Pushes the running context's frame (same for jump and ontop, so either resumes it). */
 .macro SAVE_FRAME
     sub     sp, sp, #0xb0           /* our frame on our own stack */
     .cfi_def_cfa_offset 0xb0
-    stp     d8,  d9,  [sp, #0x00]   /* AAPCS64: low halves of v8-v15 are callee-saved */
-    stp     d10, d11, [sp, #0x10]   /* keep d10/d11 (callee-saved) */
-    stp     d12, d13, [sp, #0x20]   /* keep d12/d13 (callee-saved) */
-    stp     d14, d15, [sp, #0x30]   /* keep d14/d15 (callee-saved) */
-    stp     x19, x20, [sp, #0x40]   /* callee-saved general registers */
-    stp     x21, x22, [sp, #0x50]   /* keep x21/x22 (callee-saved) */
-    stp     x23, x24, [sp, #0x60]   /* keep x23/x24 (callee-saved) */
-    stp     x25, x26, [sp, #0x70]   /* keep x25/x26 (callee-saved) */
-    stp     x27, x28, [sp, #0x80]   /* keep x27/x28 (callee-saved) */
+    STORE_CALLEE_SAVED              /* d8-d15, x19-x28 at 0x00-0x88 */
     stp     x29, x30, [sp, #0x90]   /* frame pointer and return address */
     str     x30, [sp, #0xa0]        /* resume address = where our caller continues */
     .cfi_offset x19, -0x70
@@ -114,18 +108,6 @@ fcontext_finish:
     .cfi_offset x30, -0x18
 .endm
 
-/* Loads d8-d15 and x19-x28 of the frame at SP. */
-.macro LOAD_FRAME
-    ldp     d8,  d9,  [sp, #0x00]   /* target's callee-saved registers */
-    ldp     d10, d11, [sp, #0x10]   /* the target's d10/d11 */
-    ldp     d12, d13, [sp, #0x20]   /* the target's d12/d13 */
-    ldp     d14, d15, [sp, #0x30]   /* the target's d14/d15 */
-    ldp     x19, x20, [sp, #0x40]   /* the target's x19/x20 */
-    ldp     x21, x22, [sp, #0x50]   /* the target's x21/x22 */
-    ldp     x23, x24, [sp, #0x60]   /* the target's x23/x24 */
-    ldp     x25, x26, [sp, #0x70]   /* the target's x25/x26 */
-    ldp     x27, x28, [sp, #0x80]   /* the target's x27/x28 */
-.endm
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
 FC_FUNC(jump_fcontext)
@@ -134,7 +116,7 @@ FC_FUNC(jump_fcontext)
     SAVE_FRAME
     mov     x4, sp                  /* our frame is the fctx the target receives */
     mov     sp, x0                  /* switch stacks (target frame has the same layout) */
-    LOAD_FRAME
+    LOAD_CALLEE_SAVED               /* d8-d15, x19-x28 from 0x00-0x88 */
     ldp     x29, x30, [sp, #0x90]   /* fresh: x29 = 0, x30 = finish */
     ldr     x5, [sp, #0xa0]         /* where the target continues (fresh: fn) */
     add     sp, sp, #0xb0           /* target's SP as after its pending call */
@@ -152,7 +134,7 @@ FC_FUNC(ontop_fcontext)
     SAVE_FRAME                      /* same frame as jump, so either resumes it */
     mov     x4, sp                  /* our frame is the fctx handed to fn */
     mov     sp, x0                  /* switch to the target's frame */
-    LOAD_FRAME
+    LOAD_CALLEE_SAVED               /* d8-d15, x19-x28 from 0x00-0x88 */
     ldp     x29, x30, [sp, #0x90]   /* x30 = target's resume address: fn returns there */
     add     sp, sp, #0xb0           /* the PC slot is not needed: x30 already has it */
     .cfi_def_cfa_offset 0

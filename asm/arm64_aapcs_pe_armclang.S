@@ -80,18 +80,12 @@ fcontext_finish:
     bl      _exit                   /* _exit: the context owns no atexit duty */
     brk     #0xf000                 /* _exit does not return */
 
+#include "common/arm64_callee_saved.inc"
+
 /* Saves the running context below SP (x5, x6 scratch). */
 .macro SAVE_FRAME
     sub     sp, sp, #0xd0           /* our frame on our own stack */
-    stp     d8,  d9,  [sp, #0x00]   /* low halves of v8-v15 are callee-saved */
-    stp     d10, d11, [sp, #0x10]   /* keep d10/d11 (callee-saved) */
-    stp     d12, d13, [sp, #0x20]   /* keep d12/d13 (callee-saved) */
-    stp     d14, d15, [sp, #0x30]   /* keep d14/d15 (callee-saved) */
-    stp     x19, x20, [sp, #0x40]   /* callee-saved general registers */
-    stp     x21, x22, [sp, #0x50]   /* keep x21/x22 (callee-saved) */
-    stp     x23, x24, [sp, #0x60]   /* keep x23/x24 (callee-saved) */
-    stp     x25, x26, [sp, #0x70]   /* keep x25/x26 (callee-saved) */
-    stp     x27, x28, [sp, #0x80]   /* keep x27/x28 (callee-saved) */
+    STORE_CALLEE_SAVED              /* d8-d15, x19-x28 at 0x00-0x88 */
     stp     x29, x30, [sp, #0x90]   /* frame pointer and return address */
     TEB_ADDRESS
     ldr     x5, [TEB, #0x08]        /* TEB StackBase of the running context */
@@ -105,15 +99,7 @@ fcontext_finish:
 
 /* Loads the target's frame at SP into registers and the TEB (x5, x6 scratch). */
 .macro LOAD_FRAME
-    ldp     d8,  d9,  [sp, #0x00]   /* the target's d8/d9 */
-    ldp     d10, d11, [sp, #0x10]   /* the target's d10/d11 */
-    ldp     d12, d13, [sp, #0x20]   /* the target's d12/d13 */
-    ldp     d14, d15, [sp, #0x30]   /* the target's d14/d15 */
-    ldp     x19, x20, [sp, #0x40]   /* the target's x19/x20 */
-    ldp     x21, x22, [sp, #0x50]   /* the target's x21/x22 */
-    ldp     x23, x24, [sp, #0x60]   /* the target's x23/x24 */
-    ldp     x25, x26, [sp, #0x70]   /* the target's x25/x26 */
-    ldp     x27, x28, [sp, #0x80]   /* the target's x27/x28 */
+    LOAD_CALLEE_SAVED               /* d8-d15, x19-x28 from 0x00-0x88 */
     ldp     x29, x30, [sp, #0x90]   /* fresh: x29 = 0, x30 = finish */
     TEB_ADDRESS
     ldp     x5, x6, [sp, #0xa0]     /* the target's stack bounds ... */
