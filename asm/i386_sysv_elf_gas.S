@@ -95,37 +95,7 @@ fcontext_finish:
     .cfi_endproc
     .size   fcontext_trampoline, .-fcontext_trampoline
 
-/* Saves the caller's callee-saved state as a frame below the return address
-   (layout in the table above); esp is then the caller's fctx. */
-.macro SAVE_FRAME
-    leal    -0x18(%esp), %esp       /* frame below the return address */
-    .cfi_adjust_cfa_offset 0x18
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    stmxcsr (%esp)                  /* MXCSR control bits are callee-saved */
-    fnstcw  0x4(%esp)               /* so is the x87 control word */
-#endif
-    movl    %edi, 0x08(%esp)        /* callee-saved: back when this side resumes */
-    movl    %esi, 0x0c(%esp)        /* callee-saved: back when this side resumes */
-    movl    %ebx, 0x10(%esp)        /* callee-saved: back when this side resumes */
-    movl    %ebp, 0x14(%esp)        /* callee-saved: back when this side resumes */
-    .cfi_rel_offset edi, 0x08
-    .cfi_rel_offset esi, 0x0c
-    .cfi_rel_offset ebx, 0x10
-    .cfi_rel_offset ebp, 0x14
-.endm
-
-/* Loads the frame at esp (the target's) into the registers; eax, ecx and edx
-   are left alone. */
-.macro RESTORE_FRAME
-#ifndef FCONTEXT_NO_FPU_CONTROL
-    ldmxcsr (%esp)                  /* the target's SSE control state */
-    fldcw   0x4(%esp)               /* the target's x87 control word */
-#endif
-    movl    0x08(%esp), %edi        /* the target's edi */
-    movl    0x0c(%esp), %esi        /* the target's esi */
-    movl    0x10(%esp), %ebx        /* the target's ebx */
-    movl    0x14(%esp), %ebp        /* the target's ebp */
-.endm
+#include "common/i386_sysv_frame.inc"
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp)
    stack at entry: return address, hidden result pointer, to, vp */
