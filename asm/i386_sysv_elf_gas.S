@@ -95,6 +95,7 @@ fcontext_finish:
     .cfi_endproc
     .size   fcontext_trampoline, .-fcontext_trampoline
 
+#define FC_I386_CFI 1
 #include "common/i386_sysv_frame.inc"
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp)
