@@ -254,3 +254,44 @@ pub fn needed_libraries(elf: &Path) -> Vec<String> {
         .filter_map(|l| l.split('[').nth(1)?.split(']').next().map(str::to_owned))
         .collect()
 }
+
+/// Runs the test `test_name` of the current test binary again in a child
+/// process and returns its output; in that child (marked by
+/// `FCONTEXT_CHILD_CASE`) returns `None`, so the caller runs the case
+/// itself. For cases that crash, abort or spin: the parent judges the
+/// child's fate and survives it. A child still running after `timeout` is
+/// killed (SIGKILL), which the caller sees as its status.
+pub fn rerun_in_child(test_name: &str, timeout: std::time::Duration) -> Option<Output> {
+    use std::process::Stdio;
+    use std::time::Instant;
+    if env::var_os("FCONTEXT_CHILD_CASE").is_some() {
+        return None;
+    }
+    let mut child = Command::new(env::current_exe().expect("test binary path"))
+        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("FCONTEXT_CHILD_CASE", test_name)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the test binary again");
+    let started = Instant::now();
+    while child.try_wait().expect("wait for the child").is_none() {
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Some(child.wait_with_output().expect("collect the child's output"))
+}
+
+/// Asserts that a child run by [`rerun_in_child`] exited successfully.
+pub fn assert_child_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "the child failed: {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
