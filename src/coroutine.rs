@@ -37,7 +37,7 @@
 //! coroutine's bytes, and reuses everything else here unchanged.
 
 use crate::raw::{FcontextT, Transfer};
-use crate::stack::{DefaultStack, Local, Stack, StackError};
+use crate::stack::{DefaultStack, Stack, StackError};
 use crate::switch;
 use core::any::Any;
 use core::cell::Cell;
@@ -286,6 +286,13 @@ struct Fresh {
     drop: unsafe fn(*mut c_void),
 }
 
+/// True when a closure of type `F` may be moved onto a stack of `size`
+/// bytes: it takes at most an eighth of it, so the body keeps the rest.
+/// Bigger closures are boxed by the constructors.
+pub(crate) const fn fits_on_stack<F>(size: usize) -> bool {
+    size_of::<F>() + align_of::<F>() <= size / 8
+}
+
 /// Drops the closure of a coroutine that never ran.
 ///
 /// # Safety
@@ -423,48 +430,39 @@ where
 ///   stack: the pending `suspend` panics with a private payload, every
 ///   destructor on the coroutine's stack runs, and the stack is freed. (A
 ///   coroutine that never started only holds its closure, which is simply
-///   dropped.) If one of those destructors panics, the drop re-raises that
-///   panic (or discards it when the thread is already panicking). A body
-///   that catches the forced unwind and suspends again cannot be finished
-///   and its stack cannot be freed safely, so the process **aborts** with a
-///   message saying so.
+///   dropped; a panic in its destructor is re-raised by the drop.)
+/// * The forced unwind is a panic, so a destructor that panics while it
+///   runs panics during unwinding, and Rust **aborts** the process ("panic
+///   in a destructor during cleanup"), exactly as it would for an ordinary
+///   panic on a thread.
+/// * A body that catches the forced unwind (with `catch_unwind` around a
+///   `suspend`) and then returns finishes normally; one that then panics
+///   with a payload of its own finishes with that panic, and the drop
+///   re-raises it (or discards it when the thread is already panicking).
+///   One that suspends again instead cannot be finished and its stack
+///   cannot be freed safely, so the process **aborts** with a message
+///   saying so.
+/// * A copy-stack coroutine dropped while another coroutine of its shared
+///   stack runs cannot be switched to, so its frames are abandoned: their
+///   destructors never run (a leak), and the running coroutine keeps the
+///   stack.
 ///
 /// # Threads
-/// A coroutine is [`Send`] when its stack and `I`, `Y`, `R` are, and it was
-/// made with [`new`](Coroutine::new) or [`with_stack`](Coroutine::with_stack),
-/// which require a `Send` body. A body that captures something that is not
-/// `Send` is accepted by [`new_local`](Coroutine::new_local) /
-/// [`with_stack_local`](Coroutine::with_stack_local), whose coroutine runs on
-/// a [`Local`] stack and therefore stays on its thread. See the crate docs
-/// ("Threads") for why this is the rule and what it cannot check.
+/// A `Coroutine` is never [`Send`]: values that exist only while the body is
+/// suspended (a reference from `thread_local!`'s `with`, a `MutexGuard`, an
+/// `Rc` clone that also sits in a thread-local) are invisible to the type
+/// system, and moving the coroutine to another thread would let them be
+/// used there. So the body need not be `Send` either. [`SendCoroutine`] is
+/// the `unsafe` opt-in for migration; its constructors state the rule the
+/// caller must keep. See the crate docs ("Threads" and "Safety model").
 ///
 /// ```compile_fail,E0277
-/// use fcontext::Coroutine;
-/// use std::rc::Rc;
+/// use fcontext::{Coroutine, Yielder};
 ///
-/// let shared = Rc::new(5);
-/// // Rc is not Send: `new` refuses the closure.
-/// let co = Coroutine::<(), (), i32>::new(move |_, ()| *shared).unwrap();
-/// ```
-///
-/// ```compile_fail,E0277
-/// use fcontext::Coroutine;
-/// use std::rc::Rc;
-///
-/// let shared = Rc::new(5);
-/// let mut co = Coroutine::<(), (), i32, _>::new_local(move |_, ()| *shared).unwrap();
-/// // A local coroutine cannot move to another thread.
+/// // The body captures nothing, yet the coroutine cannot move: its frames
+/// // could hold thread-bound values across a suspend.
+/// let mut co = Coroutine::new(|_: &Yielder<(), ()>, ()| {}).unwrap();
 /// std::thread::spawn(move || co.resume(()));
-/// ```
-///
-/// ```compile_fail,E0277
-/// use fcontext::Coroutine;
-/// use std::rc::Rc;
-///
-/// // The closure captures nothing, but the coroutine receives `Rc`s from its
-/// // resumer, so it is tied to the resumer's thread.
-/// let mut co = Coroutine::<Rc<i32>, (), i32>::new(|_, rc| *rc).unwrap();
-/// std::thread::spawn(move || co.resume(Rc::new(1)));
 /// ```
 pub struct Coroutine<I, Y, R, S: Stack = DefaultStack> {
     /// The suspended coroutine; null before its first switch (see `fresh`)
@@ -480,14 +478,6 @@ pub struct Coroutine<I, Y, R, S: Stack = DefaultStack> {
     _types: PhantomData<*mut (I, Y, R)>,
 }
 
-// SAFETY: everything the coroutine owns is its stack and what runs on it. The
-// body closure was required to be `Send` at construction (or the stack is
-// `Local`, which is not `Send`), `I`/`Y`/`R` cross between the resumer and the
-// coroutine, and the raw context pointer is just an address inside the stack.
-// Values the body creates on its stack are covered by the argument in the
-// crate docs ("Threads").
-unsafe impl<I: Send, Y: Send, R: Send, S: Stack + Send> Send for Coroutine<I, Y, R, S> {}
-
 impl<I, Y, R> Coroutine<I, Y, R, DefaultStack> {
     /// A coroutine running `f` on a new [`DefaultStack`] of
     /// [`stack_traits::default_size`](crate::stack_traits::default_size).
@@ -496,74 +486,46 @@ impl<I, Y, R> Coroutine<I, Y, R, DefaultStack> {
     /// When the stack cannot be mapped.
     pub fn new<F>(f: F) -> Result<Self, StackError>
     where
-        F: FnOnce(&Yielder<I, Y>, I) -> R + Send + 'static,
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
     {
         Ok(Self::with_stack(DefaultStack::with_default_size()?, f))
-    }
-}
-
-impl<I, Y, R> Coroutine<I, Y, R, Local<DefaultStack>> {
-    /// Like [`new`](Coroutine::new), for a body that is not `Send`; the
-    /// coroutine stays on the thread that made it.
-    ///
-    /// # Errors
-    /// When the stack cannot be mapped.
-    pub fn new_local<F>(f: F) -> Result<Self, StackError>
-    where
-        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
-    {
-        Ok(Self::with_stack_local(
-            DefaultStack::with_default_size()?,
-            f,
-        ))
-    }
-}
-
-impl<I, Y, R, S: Stack> Coroutine<I, Y, R, Local<S>> {
-    /// Like [`with_stack`](Coroutine::with_stack), for a body that is not
-    /// `Send`; the coroutine stays on the thread that made it.
-    pub fn with_stack_local<F>(stack: S, f: F) -> Self
-    where
-        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
-    {
-        // SAFETY: a `Local` stack makes the coroutine `!Send`, so the
-        // closure never leaves this thread.
-        unsafe { Coroutine::spawn(Local::new(stack), f) }
     }
 }
 
 impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
     /// A coroutine running `f` on `stack`. Nothing runs until the first
     /// [`resume`](Coroutine::resume).
-    pub fn with_stack<F>(stack: S, f: F) -> Self
-    where
-        F: FnOnce(&Yielder<I, Y>, I) -> R + Send + 'static,
-    {
-        // SAFETY: the closure is `Send`.
-        unsafe { Self::spawn(stack, f) }
-    }
-
-    /// The common constructor.
     ///
-    /// # Safety
-    /// If `S`, `I`, `Y` and `R` are `Send` (so the coroutine is), `f` must
-    /// be `Send` too.
-    pub(crate) unsafe fn spawn<F>(stack: S, f: F) -> Self
+    /// A closure too big to leave most of the stack to the body (more than
+    /// an eighth of it) is boxed, so any capture size works on any stack.
+    pub fn with_stack<F>(stack: S, f: F) -> Self
     where
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
     {
-        // The closure is stored at the top of the stack, so it must leave
-        // most of the stack to the body; a big one is boxed instead (the box
-        // is itself a closure).
-        let room = size_of::<F>() + align_of::<F>();
-        // SAFETY: forwarded.
+        // The closure is moved onto the coroutine's stack (stored at its top,
+        // or read into the root's frame), so it must leave most of the stack
+        // to the body; a big one is boxed instead (the box is itself a
+        // closure).
+        if fits_on_stack::<F>(stack.size()) {
+            Self::spawn(stack, f)
+        } else {
+            Self::spawn(stack, Box::new(f))
+        }
+    }
+
+    /// The common constructor, for a closure that fits (see
+    /// [`fits_on_stack`]).
+    fn spawn<F>(stack: S, f: F) -> Self
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        // SAFETY: the stack honours the `Stack` contract and `f` fits in an
+        // eighth of it.
         unsafe {
             if S::HAS_SWITCH_HOOKS {
                 Self::spawn_primed(stack, f)
-            } else if room <= stack.size() / 8 {
-                Self::spawn_in_place(stack, f)
             } else {
-                Self::spawn_in_place(stack, Box::new(f))
+                Self::spawn_in_place(stack, f)
             }
         }
     }
@@ -573,7 +535,7 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
     /// switch pair, but the context is never fresh after it.
     ///
     /// # Safety
-    /// As [`spawn`](Coroutine::spawn).
+    /// `f` fits in an eighth of the stack ([`fits_on_stack`]).
     unsafe fn spawn_primed<F>(mut stack: S, f: F) -> Self
     where
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
@@ -603,7 +565,7 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
     /// the closure from there.
     ///
     /// # Safety
-    /// As [`spawn`](Coroutine::spawn); `f` fits in an eighth of the stack.
+    /// `f` fits in an eighth of the stack ([`fits_on_stack`]).
     unsafe fn spawn_in_place<F>(mut stack: S, f: F) -> Self
     where
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
@@ -751,11 +713,14 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
     fn force_unwind(&mut self) {
         if S::HAS_SWITCH_HOOKS && !self.stack.can_resume() {
             // The stack cannot be switched to now, so the frames cannot be
-            // unwound: discard them without running their destructors (a
-            // leak, never undefined behaviour).
+            // unwound: abandon them without running their destructors (a
+            // leak). The running context keeps the stack; only this
+            // context's own claim goes.
             self.ctx = ptr::null_mut();
-            // SAFETY: nothing will ever switch to the context again.
-            unsafe { self.stack.did_suspend(None) };
+            self.fresh = None;
+            // SAFETY: nothing will ever switch to the context again, and no
+            // switch into it was prepared.
+            unsafe { self.stack.abandon() };
             return;
         }
         if let Some(fresh) = self.fresh.take() {
@@ -834,6 +799,139 @@ impl<I, Y, R, S: Stack> Drop for Coroutine<I, Y, R, S> {
 impl<I, Y, R, S: Stack> fmt::Debug for Coroutine<I, Y, R, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Coroutine")
+            .field("done", &self.is_done())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`Coroutine`] that may move to another thread between resumes: the
+/// `unsafe` opt-in for migration.
+///
+/// A plain `Coroutine` is never `Send` (see its "Threads" section). This
+/// wrapper is `Send` when its stack and `I`, `Y`, `R` are; its constructors
+/// require a `Send` body and are `unsafe`, because the compiler cannot check
+/// what the body holds while it is suspended. It offers the same operations
+/// as the coroutine it wraps, but never a `&mut Coroutine` (that would let
+/// safe code swap a thread-bound coroutine into it).
+///
+/// ```
+/// use fcontext::{CoroutineResult, SendCoroutine, Yielder};
+///
+/// // SAFETY: the body holds nothing but its own integers across `suspend`.
+/// let mut co = unsafe {
+///     SendCoroutine::new(|y: &Yielder<u32, u32>, mut n: u32| {
+///         loop {
+///             n = y.suspend(n * 2);
+///         }
+///     })
+/// }
+/// .unwrap();
+/// assert_eq!(co.resume(1).unwrap(), CoroutineResult::Yield(2));
+/// let co = std::thread::spawn(move || {
+///     assert_eq!(co.resume(5).unwrap(), CoroutineResult::Yield(10));
+///     co
+/// })
+/// .join()
+/// .unwrap();
+/// drop(co); // unwound on this thread
+/// ```
+///
+/// A copy-stack coroutine cannot migrate at all (its shared stack belongs to
+/// one thread):
+///
+/// ```compile_fail,E0277
+/// use fcontext::copystack::{CopyStack, SharedStack};
+/// use fcontext::{SendCoroutine, Yielder};
+///
+/// let shared = SharedStack::new(64 * 1024).unwrap();
+/// let mut co = unsafe {
+///     SendCoroutine::with_stack(CopyStack::new(&shared), |_: &Yielder<(), ()>, ()| {})
+/// };
+/// std::thread::spawn(move || co.resume(()));
+/// ```
+pub struct SendCoroutine<I, Y, R, S: Stack = DefaultStack> {
+    co: Coroutine<I, Y, R, S>,
+}
+
+// SAFETY: the body closure was `Send` (the constructors require it) and the
+// caller of the `unsafe` constructor promised that nothing the body holds
+// across a suspend is bound to a thread; `I`/`Y`/`R` and the stack are
+// `Send` by the bounds. What remains is plain memory: the stack and the
+// frames on it, which move as a whole.
+unsafe impl<I: Send, Y: Send, R: Send, S: Stack + Send> Send for SendCoroutine<I, Y, R, S> {}
+
+impl<I, Y, R> SendCoroutine<I, Y, R, DefaultStack> {
+    /// Like [`Coroutine::new`], for a coroutine that may migrate.
+    ///
+    /// # Safety
+    /// Whenever the coroutine is suspended (in [`Yielder::suspend`]), no
+    /// value alive in the body may depend on the thread it runs on: no
+    /// reference obtained from a `thread_local!` (`LocalKey::with` around a
+    /// `suspend`), no `MutexGuard`, `Rc`, `RefCell` borrow or other `!Send`
+    /// value, and nothing that assumes the thread stays the same (a cached
+    /// thread id used for safety). Values used only between two suspends
+    /// are fine.
+    ///
+    /// # Errors
+    /// When the stack cannot be mapped.
+    pub unsafe fn new<F>(f: F) -> Result<Self, StackError>
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + Send + 'static,
+    {
+        Ok(SendCoroutine {
+            co: Coroutine::new(f)?,
+        })
+    }
+}
+
+impl<I, Y, R, S: Stack> SendCoroutine<I, Y, R, S> {
+    /// Like [`Coroutine::with_stack`], for a coroutine that may migrate.
+    ///
+    /// # Safety
+    /// As [`SendCoroutine::new`].
+    pub unsafe fn with_stack<F>(stack: S, f: F) -> Self
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + Send + 'static,
+    {
+        SendCoroutine {
+            co: Coroutine::with_stack(stack, f),
+        }
+    }
+
+    /// [`Coroutine::resume`].
+    ///
+    /// # Errors
+    /// As [`Coroutine::resume`].
+    #[inline]
+    pub fn resume(&mut self, input: I) -> Result<CoroutineResult<Y, R>, ResumeError> {
+        self.co.resume(input)
+    }
+
+    /// [`Coroutine::is_done`].
+    #[inline]
+    pub fn is_done(&self) -> bool {
+        self.co.is_done()
+    }
+
+    /// [`Coroutine::stack`].
+    pub fn stack(&self) -> &S {
+        self.co.stack()
+    }
+
+    /// [`Coroutine::into_stack`].
+    pub fn into_stack(self) -> S {
+        self.co.into_stack()
+    }
+
+    /// The coroutine, which stays on this thread from now on.
+    pub fn into_inner(self) -> Coroutine<I, Y, R, S> {
+        self.co
+    }
+}
+
+impl<I, Y, R, S: Stack> fmt::Debug for SendCoroutine<I, Y, R, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendCoroutine")
             .field("done", &self.is_done())
             .finish_non_exhaustive()
     }

@@ -20,7 +20,7 @@
 //! the finished fiber's stack (its memory is no longer in use) and makes
 //! `next`'s pending resume return `None`.
 
-use crate::coroutine::abort_with;
+use crate::coroutine::{abort_with, fits_on_stack};
 use crate::raw::{FcontextT, Transfer};
 use crate::stack::{DefaultStack, Stack, StackError};
 use crate::switch;
@@ -100,6 +100,10 @@ impl Fiber {
     /// Like [`new`](Fiber::new), on `stack`. The stack moves onto itself (into
     /// the fiber's first frame) and is dropped when the fiber ends or is
     /// unwound.
+    ///
+    /// A closure (or stack value) too big to leave most of the stack to the
+    /// fiber (more than an eighth of it) is boxed, so any capture size works
+    /// on any stack.
     pub fn with_stack<S, F>(stack: S, f: F) -> Fiber
     where
         S: Stack + 'static,
@@ -111,6 +115,22 @@ impl Fiber {
                 "Fiber cannot run on a stack with switch hooks (use Coroutine)"
             )
         };
+        let size = stack.size();
+        if fits_on_stack::<(S, F)>(size) {
+            Fiber::start(stack, f)
+        } else if fits_on_stack::<(S, Box<F>)>(size) {
+            Fiber::start(stack, Box::new(f))
+        } else {
+            Fiber::start(Box::new(stack), Box::new(f))
+        }
+    }
+
+    /// Makes and primes the context, for a `(stack, f)` that fits.
+    fn start<S, F>(stack: S, f: F) -> Fiber
+    where
+        S: Stack + 'static,
+        F: FnOnce(Fiber) -> Fiber + 'static,
+    {
         let mut start = ManuallyDrop::new((stack, f));
         // SAFETY: the stack honours the `Stack` contract and will be owned by
         // the context itself. The priming jump runs `root` until it has taken
@@ -175,10 +195,12 @@ impl Fiber {
 
 impl Drop for Fiber {
     fn drop(&mut self) {
+        let target = self.ctx.as_ptr();
         // SAFETY: our context is suspended and unconsumed; `request_unwind`
-        // makes its pending switch raise the private unwind payload, which
-        // the fiber's root catches before it frees its stack and comes back.
-        unsafe { switch::ontop(self.ctx.as_ptr(), ptr::null_mut(), request_unwind) };
+        // records the request and makes its pending switch raise the private
+        // unwind payload, which the fiber's root catches before it frees its
+        // stack and comes back.
+        unsafe { switch::ontop(target, target, request_unwind) };
     }
 }
 
@@ -188,27 +210,62 @@ impl fmt::Debug for Fiber {
     }
 }
 
-/// The payload that unwinds a dropped fiber's stack; carries the dropper's
-/// context, where the fiber goes once its stack is clean. Only the fiber's
-/// root may dispose of it: anywhere else the dropper would be lost, so that
-/// aborts.
+/// The payload that unwinds a dropped fiber's stack. It carries no context
+/// (a panic payload must be `Send`, and one that carried the dropper's
+/// context could take it to another thread), only the number of the request
+/// in this thread's [`PENDING`] list, where the dropper's context waits.
+/// Only the root of the fiber the request was made for may dispose of it:
+/// dropped anywhere else, the dropper would be lost, so that aborts.
 struct FiberUnwind {
-    back_to: FcontextT,
+    /// The request's token; `None` once a root has taken it.
+    token: Option<usize>,
 }
-
-// SAFETY: the payload only carries an address; it is created and consumed
-// on the same thread (a panic never crosses a switch).
-unsafe impl Send for FiberUnwind {}
 
 impl Drop for FiberUnwind {
     fn drop(&mut self) {
-        if !self.back_to.is_null() {
+        if self.token.is_some() {
             abort_with(
                 "fcontext: the forced unwind of a dropped Fiber did not reach a fiber's entry \
                  (it was caught, or the Fiber was a thread's original stack); aborting",
             );
         }
     }
+}
+
+/// One unwind request of a dropped [`Fiber`] handle, kept on the thread
+/// that dropped it until the fiber's root takes it.
+struct Pending {
+    /// Unique in the process, so a payload taken to another thread never
+    /// matches a request there.
+    token: usize,
+    /// The dropped context (its saved stack pointer, inside its stack).
+    target: usize,
+    /// The dropper, suspended in `Fiber::drop`'s switch.
+    back_to: FcontextT,
+}
+
+std::thread_local! {
+    /// This thread's unwind requests not yet taken by a fiber's root (more
+    /// than one while a fiber being unwound drops other fibers).
+    static PENDING: core::cell::RefCell<Vec<Pending>> =
+        const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Takes the request `token` if it is this thread's and was made for a
+/// context on `stack`: the dropper to go back to.
+fn take_request(token: usize, stack: &core::ops::Range<usize>) -> Option<FcontextT> {
+    PENDING.with(|pending| {
+        let mut pending = pending.borrow_mut();
+        let i = pending
+            .iter()
+            .position(|p| p.token == token && stack.contains(&p.target))?;
+        Some(pending.swap_remove(i).back_to)
+    })
+}
+
+/// True when a request made for a context on `stack` is still waiting.
+fn request_pending_for(stack: &core::ops::Range<usize>) -> bool {
+    PENDING.with(|pending| pending.borrow().iter().any(|p| stack.contains(&p.target)))
 }
 
 /// Handles what a switch delivered to a fiber-side pending switch.
@@ -240,7 +297,9 @@ unsafe fn arrive_signal(t: Transfer) -> ! {
                  or by a panic in the fiber that held it); that stack cannot be unwound; aborting",
             );
         }
-        panic::resume_unwind(Box::new(FiberUnwind { back_to: t.fctx }));
+        // `request_unwind` left the request's token in `fctx`.
+        let token = t.fctx as usize;
+        panic::resume_unwind(Box::new(FiberUnwind { token: Some(token) }));
     }
     // SAFETY: any other non-null data is a boxed payload from `run_on_top`.
     let payload = unsafe { Box::from_raw(t.data.cast::<Box<dyn Any + Send>>()) };
@@ -275,13 +334,25 @@ fn on_thread_stack() -> bool {
     }
 }
 
-/// `ontop` function of `Drop`: turns the switch into an unwind request.
+/// `ontop` function of `Drop`: records the request (the dropper in
+/// `t.fctx`, the dropped context in `t.data`) on this thread and turns the
+/// switch into an unwind request carrying its token.
 ///
 /// # Safety
-/// Only for `ontop_fcontext` from `Fiber::drop` (it just rewrites the data).
+/// Only for `ontop_fcontext` from `Fiber::drop`.
 unsafe extern "C" fn request_unwind(t: Transfer) -> Transfer {
+    use core::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT_TOKEN: AtomicUsize = AtomicUsize::new(1);
+    let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
+    PENDING.with(|pending| {
+        pending.borrow_mut().push(Pending {
+            token,
+            target: t.data as usize,
+            back_to: t.fctx,
+        })
+    });
     Transfer {
-        fctx: t.fctx,
+        fctx: token as FcontextT,
         data: unwind_marker(),
     }
 }
@@ -357,11 +428,29 @@ where
             ),
         }
     }));
+    let own = stack.bottom().as_ptr() as usize..stack.top().as_ptr() as usize;
     let next = match result {
-        Ok(next) => next.into_raw(),
+        Ok(next) if !request_pending_for(&own) => next.into_raw(),
+        Ok(_) => abort_with(
+            "fcontext: a fiber whose handle was dropped caught the forced unwind of its stack \
+             and ended without letting it finish; aborting",
+        ),
         Err(payload) => match payload.downcast::<FiberUnwind>() {
-            Ok(mut unwind) => core::mem::replace(&mut unwind.back_to, ptr::null_mut()),
-            Err(_) => abort_with("fcontext: a fiber's entry panicked; a fiber has nowhere to propagate a panic to; aborting"),
+            Ok(mut unwind) => {
+                let token = unwind.token.take();
+                match token.and_then(|token| take_request(token, &own)) {
+                    Some(back_to) => back_to,
+                    None => abort_with(
+                        "fcontext: the forced unwind of a dropped Fiber reached the entry of a \
+                         fiber it was not made for (it was caught and raised again elsewhere); \
+                         aborting",
+                    ),
+                }
+            }
+            Err(_) => abort_with(
+                "fcontext: a fiber's entry panicked; a fiber has nowhere to propagate a panic to; \
+                 aborting",
+            ),
         },
     };
     let mut stack = ManuallyDrop::new(stack);

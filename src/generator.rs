@@ -1,7 +1,8 @@
 //! [`Generator`]: a coroutine seen as an [`Iterator`].
 
+use crate::coroutine::ResumeError;
 use crate::coroutine::{Coroutine, CoroutineResult, Yielder};
-use crate::stack::{DefaultStack, Local, Stack, StackError};
+use crate::stack::{DefaultStack, Stack, StackError};
 use core::fmt;
 use core::iter::FusedIterator;
 
@@ -23,7 +24,14 @@ use core::iter::FusedIterator;
 ///
 /// A panic in the closure is re-raised by the `next` that ran it; the
 /// generator then yields nothing more. Dropping an unfinished generator
-/// unwinds its stack like dropping a [`Coroutine`].
+/// unwinds its stack like dropping a [`Coroutine`]. Like a coroutine, a
+/// generator stays on the thread that made it.
+///
+/// `None` means the closure has finished, and stays so ([`FusedIterator`]).
+/// A copy-stack generator polled while another coroutine of its shared
+/// stack runs cannot run now without having finished: `next` panics then
+/// (its state is untouched), and [`try_next`](Generator::try_next) reports
+/// it as `Err(ResumeError::StackBusy)`.
 pub struct Generator<T, S: Stack = DefaultStack> {
     co: Coroutine<(), T, (), S>,
 }
@@ -35,25 +43,10 @@ impl<T> Generator<T, DefaultStack> {
     /// When the stack cannot be mapped.
     pub fn new<F>(f: F) -> Result<Self, StackError>
     where
-        F: FnOnce(&Yielder<(), T>) + Send + 'static,
-    {
-        Ok(Generator {
-            co: Coroutine::new(move |y, ()| f(y))?,
-        })
-    }
-}
-
-impl<T> Generator<T, Local<DefaultStack>> {
-    /// A generator whose closure is not `Send`; it stays on its thread.
-    ///
-    /// # Errors
-    /// When the stack cannot be mapped.
-    pub fn new_local<F>(f: F) -> Result<Self, StackError>
-    where
         F: FnOnce(&Yielder<(), T>) + 'static,
     {
         Ok(Generator {
-            co: Coroutine::new_local(move |y, ()| f(y))?,
+            co: Coroutine::new(move |y, ()| f(y))?,
         })
     }
 }
@@ -62,10 +55,30 @@ impl<T, S: Stack> Generator<T, S> {
     /// A generator running on `stack`.
     pub fn with_stack<F>(stack: S, f: F) -> Self
     where
-        F: FnOnce(&Yielder<(), T>) + Send + 'static,
+        F: FnOnce(&Yielder<(), T>) + 'static,
     {
         Generator {
             co: Coroutine::with_stack(stack, move |y, ()| f(y)),
+        }
+    }
+
+    /// The next item, `Ok(None)` once the closure has finished, or why the
+    /// generator cannot run now (`Err(ResumeError::StackBusy)`: a copy-stack
+    /// generator polled from inside another coroutine of its shared stack;
+    /// it can be polled again later).
+    ///
+    /// # Errors
+    /// [`ResumeError::StackBusy`], as above.
+    ///
+    /// # Panics
+    /// Re-raises a panic of the closure.
+    #[inline]
+    pub fn try_next(&mut self) -> Result<Option<T>, ResumeError> {
+        match self.co.resume(()) {
+            Ok(CoroutineResult::Yield(item)) => Ok(Some(item)),
+            Ok(CoroutineResult::Complete(())) => Ok(None),
+            Err(ResumeError::StackBusy) => Err(ResumeError::StackBusy),
+            Err(_) => Ok(None),
         }
     }
 
@@ -86,14 +99,20 @@ impl<T, S: Stack> Iterator for Generator<T, S> {
 
     #[inline]
     fn next(&mut self) -> Option<T> {
-        match self.co.resume(()) {
-            Ok(CoroutineResult::Yield(item)) => Some(item),
-            Ok(CoroutineResult::Complete(())) | Err(_) => None,
+        match self.try_next() {
+            Ok(item) => item,
+            Err(busy) => busy_generator(busy),
         }
     }
 }
 
 impl<T, S: Stack> FusedIterator for Generator<T, S> {}
+
+#[cold]
+#[inline(never)]
+fn busy_generator(why: ResumeError) -> ! {
+    panic!("Generator::next: {why} (use try_next to handle this)")
+}
 
 impl<T, S: Stack> fmt::Debug for Generator<T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -181,9 +181,9 @@ mod switch;
 pub mod tools;
 
 pub use capi::{create_fcontext_stack, destroy_fcontext_stack, FcontextStack};
-pub use coroutine::{Coroutine, CoroutineResult, ResumeError, Yielder};
+pub use coroutine::{Coroutine, CoroutineResult, ResumeError, SendCoroutine, Yielder};
 pub use fiber::Fiber;
 pub use generator::Generator;
 pub use stack::{
-    DefaultStack, FixedStack, Local, PooledStack, ProtectedStack, Stack, StackError, StackPool,
+    DefaultStack, FixedStack, PooledStack, ProtectedStack, Stack, StackError, StackPool,
 };

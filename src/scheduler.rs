@@ -31,8 +31,9 @@
 //! assert_eq!(sched.stats().finished, 2);
 //! ```
 
-use crate::stack::{Local, PooledStack, Stack, StackError, StackPool};
+use crate::stack::{PooledStack, Stack, StackError, StackPool};
 use crate::{Coroutine, CoroutineResult, Yielder};
+use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Identifies a spawned task (spawn order, starting at 0).
@@ -58,6 +59,14 @@ impl Task<'_> {
     }
 }
 
+/// Drops a task's panic payload without letting a panic of its destructor
+/// escape: such a second payload is leaked (dropping it could panic again).
+fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        core::mem::forget(again);
+    }
+}
+
 /// Counters kept by a [`Scheduler`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -75,12 +84,12 @@ pub struct Stats {
 
 struct Entry<S: Stack> {
     id: TaskId,
-    coroutine: Coroutine<(), (), (), Local<S>>,
+    coroutine: Coroutine<(), (), (), S>,
 }
 
 /// Where a [`Scheduler`] gets the stack of each task it spawns: a
 /// [`StackPool`] (the default) or, for copy-stack tasks, a
-/// [`SharedStackSet`](crate::copystack::SharedStackSet).
+/// [`CopyStackSource`](crate::copystack::CopyStackSource).
 pub trait StackSource {
     /// The stack each task runs on.
     type Stack: Stack;
@@ -166,9 +175,9 @@ impl<P: StackSource> Scheduler<P> {
     {
         let id = TaskId(self.next_id);
         let stack = self.pool.get_stack()?;
-        // Local: tasks may capture `Rc`s and the like; the scheduler (and
-        // every task on it) stays on the thread that made it.
-        let coroutine = Coroutine::with_stack_local(stack, move |yielder: &Yielder<(), ()>, ()| {
+        // Tasks may capture `Rc`s and the like: coroutines never leave the
+        // thread that made them, and neither does the scheduler.
+        let coroutine = Coroutine::with_stack(stack, move |yielder: &Yielder<(), ()>, ()| {
             f(&Task { yielder, id });
         });
         self.next_id += 1;
@@ -179,39 +188,67 @@ impl<P: StackSource> Scheduler<P> {
 
     /// One pass: resumes every live task once, in spawn order, and releases
     /// the stacks of the tasks that finished. Returns the number of tasks
-    /// still live.
+    /// still live. A copy-stack task that cannot run now (this pass runs
+    /// inside a coroutine of its shared stack) stays live, untouched.
     pub fn run_once(&mut self) -> usize {
+        self.pass().0
+    }
+
+    /// [`run_once`](Self::run_once), also returning how many tasks could
+    /// not run.
+    fn pass(&mut self) -> (usize, usize) {
         if self.tasks.is_empty() {
-            return 0;
+            return (0, 0);
         }
         let stats = &mut self.stats;
         stats.passes += 1;
+        let mut refused = 0;
         // retain_mut keeps spawn order and drops finished coroutines (and so
         // returns their stacks to the pool) as it goes.
         self.tasks.retain_mut(|entry| {
-            stats.resumes += 1;
             let outcome = catch_unwind(AssertUnwindSafe(|| entry.coroutine.resume(())));
             let live = match outcome {
                 Ok(Ok(CoroutineResult::Yield(()))) => true,
                 Ok(Ok(CoroutineResult::Complete(()))) => false,
-                Ok(Err(e)) => unreachable!("task {:?} could not be resumed: {e}", entry.id),
-                Err(_panic) => {
+                // A task is finished only through the arms below, so the
+                // only refusal left is a busy copy stack.
+                Ok(Err(_busy)) => {
+                    refused += 1;
+                    return true;
+                }
+                Err(payload) => {
                     stats.panicked += 1;
+                    drop_payload(payload);
                     false
                 }
             };
+            stats.resumes += 1;
             if !live {
                 stats.live -= 1;
                 stats.finished += 1;
             }
             live
         });
-        self.tasks.len()
+        (self.tasks.len(), refused)
     }
 
     /// Runs passes until every task has finished.
+    ///
+    /// # Panics
+    /// When a whole pass could run no task: every live task is a copy-stack
+    /// task whose shared stack is busy because `run` was called from inside
+    /// a coroutine of that stack, so waiting would never end.
     pub fn run(&mut self) {
-        while self.run_once() > 0 {}
+        loop {
+            match self.pass() {
+                (0, _) => return,
+                (live, refused) if refused == live => panic!(
+                    "Scheduler::run: none of the {live} live tasks can run: their shared stacks \
+                     are busy (run was called from inside a coroutine of the same shared stack)"
+                ),
+                _ => {}
+            }
+        }
     }
 
     /// The counters so far.

@@ -2,18 +2,25 @@
 //! Values, ownership changes, exact copy counts, buffer growth and shrink,
 //! panics, forced unwind, the busy-stack rule and the scheduler.
 
-use fcontext::copystack::{CopyStack, SharedStack, SharedStackSet};
+use fcontext::copystack::{CopyStack, CopyStackSource, SharedStack, SharedStackSet};
 use fcontext::{Coroutine, CoroutineResult, ResumeError, Yielder};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+
+/// A place on `shared` for one coroutine of this file.
+fn place(shared: &SharedStack) -> CopyStack {
+    // SAFETY: no coroutine here lends a pointer into its frames to anything
+    // that runs while it is suspended.
+    unsafe { CopyStack::new(shared) }
+}
 
 type Co<I, Y, R> = Coroutine<I, Y, R, CopyStack>;
 
 /// A counter generator that keeps `N` bytes of pattern on its stack and
 /// checks them after every resume (they must survive swap-out and swap-in).
 fn counter<const N: usize>(shared: &SharedStack, seed: u8) -> Co<(), u64, u64> {
-    Coroutine::with_stack(CopyStack::new(shared), move |y: &Yielder<(), u64>, ()| {
+    Coroutine::with_stack(place(shared), move |y: &Yielder<(), u64>, ()| {
         let pad = black_box([seed; N]);
         let mut i = 0u64;
         loop {
@@ -79,7 +86,7 @@ fn a_coroutine_alone_on_its_stack_never_copies() {
 #[test]
 fn pointers_within_own_frames_survive_a_swap() {
     let shared = SharedStack::new(64 * 1024).unwrap();
-    let mut a = Coroutine::with_stack(CopyStack::new(&shared), |y: &Yielder<(), usize>, ()| {
+    let mut a = Coroutine::with_stack(place(&shared), |y: &Yielder<(), usize>, ()| {
         let data = black_box([3usize; 16]);
         let r: &[usize; 16] = &data; // a pointer into this stack
         y.suspend(r.iter().sum());
@@ -109,10 +116,8 @@ fn buffers_grow_geometrically_and_shrink_after_a_deep_excursion() {
         next
     }
     let shared = SharedStack::new(256 * 1024).unwrap();
-    let mut co = Coroutine::with_stack(CopyStack::new(&shared), |y: &Yielder<usize, ()>, mut d| {
-        loop {
-            d = deep(y, d);
-        }
+    let mut co = Coroutine::with_stack(place(&shared), |y: &Yielder<usize, ()>, mut d| loop {
+        d = deep(y, d);
     });
     let mut other = counter::<16>(&shared, 2);
     let mut caps = Vec::new();
@@ -147,7 +152,7 @@ fn buffers_grow_geometrically_and_shrink_after_a_deep_excursion() {
 fn panics_propagate_to_the_resumer() {
     let shared = SharedStack::new(64 * 1024).unwrap();
     let mut other = counter::<64>(&shared, 9);
-    let mut co = Coroutine::with_stack(CopyStack::new(&shared), |y: &Yielder<(), ()>, ()| {
+    let mut co = Coroutine::with_stack(place(&shared), |y: &Yielder<(), ()>, ()| {
         y.suspend(());
         panic!("boom from a copy-stack coroutine");
     });
@@ -176,7 +181,7 @@ fn dropping_a_swapped_out_coroutine_unwinds_its_stack() {
     let shared = SharedStack::new(64 * 1024).unwrap();
     let drops = Arc::new(AtomicU32::new(0));
     let d = drops.clone();
-    let co = Coroutine::with_stack(CopyStack::new(&shared), move |y: &Yielder<(), ()>, ()| {
+    let co = Coroutine::with_stack(place(&shared), move |y: &Yielder<(), ()>, ()| {
         let _guard = CountDrop(d);
         loop {
             y.suspend(());
@@ -200,19 +205,18 @@ fn a_coroutine_cannot_resume_a_sibling_of_its_own_shared_stack() {
     let foreign = counter::<64>(&elsewhere, 5);
     let drops = Arc::new(AtomicU32::new(0));
     let d = drops.clone();
-    let victim = Coroutine::with_stack(CopyStack::new(&shared), move |y: &Yielder<(), ()>, ()| {
+    let victim = Coroutine::with_stack(place(&shared), move |y: &Yielder<(), ()>, ()| {
         let _g = CountDrop(d);
         y.suspend(());
     });
-    let mut outer =
-        Coroutine::with_stack_local(CopyStack::new(&shared), move |_: &Yielder<(), ()>, ()| {
-            let (mut sibling, mut foreign, victim) = (sibling, foreign, victim);
-            assert_eq!(sibling.resume(()), Err(ResumeError::StackBusy));
-            assert_eq!(foreign.resume(()).unwrap(), CoroutineResult::Yield(0));
-            // Cannot be unwound now: its frames are discarded (leaked).
-            drop(victim);
-            (sibling, foreign)
-        });
+    let mut outer = Coroutine::with_stack(place(&shared), move |_: &Yielder<(), ()>, ()| {
+        let (mut sibling, mut foreign, victim) = (sibling, foreign, victim);
+        assert_eq!(sibling.resume(()), Err(ResumeError::StackBusy));
+        assert_eq!(foreign.resume(()).unwrap(), CoroutineResult::Yield(0));
+        // Cannot be unwound now: its frames are discarded (leaked).
+        drop(victim);
+        (sibling, foreign)
+    });
     let (mut sibling, _foreign) = outer.resume(()).unwrap().into_complete().unwrap();
     assert_eq!(
         drops.load(Ordering::SeqCst),
@@ -233,7 +237,7 @@ fn many_coroutines_round_robin_over_a_stack_set() {
     let mut cos: Vec<_> = (0..1000u64)
         .map(|k| {
             Coroutine::with_stack(
-                CopyStack::new(set.next_stack()),
+                place(set.next_stack()),
                 move |y: &Yielder<u64, u64>, mut x| {
                     let mut acc = black_box([k; 8]);
                     loop {
@@ -278,7 +282,10 @@ fn shared_stack_size_errors() {
 fn scheduler_runs_copy_stack_tasks_in_round_robin_order() {
     use fcontext::scheduler::Scheduler;
     use std::cell::RefCell;
-    let mut sched = Scheduler::with_source(SharedStackSet::new(2, 32 * 1024).unwrap());
+    let mut sched = Scheduler::with_source(
+        // SAFETY: the tasks lend no pointer into their frames.
+        unsafe { CopyStackSource::new(SharedStackSet::new(2, 32 * 1024).unwrap()) },
+    );
     let log = std::rc::Rc::new(RefCell::new(Vec::new()));
     for name in ["a", "b", "c"] {
         let log = log.clone();
@@ -297,7 +304,12 @@ fn scheduler_runs_copy_stack_tasks_in_round_robin_order() {
     assert_eq!(*log.borrow(), ["a0", "b0", "c0", "a1", "b1", "c1"]);
     assert_eq!(sched.stats().finished, 3);
     // a and c share the first stack, so they swapped each other out.
-    let s = sched.source().stacks()[0].stats();
+    let s = sched.source().set().stacks()[0].stats();
     assert!(s.copies_out >= 2 && s.copies_in >= 2, "{s:?}");
-    assert!(sched.source().stacks().iter().all(|s| s.coroutines() == 0));
+    assert!(sched
+        .source()
+        .set()
+        .stacks()
+        .iter()
+        .all(|s| s.coroutines() == 0));
 }

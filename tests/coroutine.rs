@@ -1,7 +1,7 @@
 //! Coroutine behaviour: values both ways, completion, errors after the end,
 //! panics, forced unwind, nesting.
 
-use fcontext::{Coroutine, CoroutineResult, FixedStack, ResumeError, Yielder};
+use fcontext::{Coroutine, CoroutineResult, FixedStack, ResumeError, SendCoroutine, Yielder};
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -183,7 +183,7 @@ fn coroutine_resumed_from_another_coroutine() {
     // `worker` is created outside and resumed alternately by the main thread
     // and by `driver`, so its caller changes between resumes.
     let worker = Rc::new(RefCell::new(
-        Coroutine::new_local(|y: &Yielder<&'static str, String>, mut who: &'static str| {
+        Coroutine::new(|y: &Yielder<&'static str, String>, mut who: &'static str| {
             let mut log = String::new();
             for _ in 0..3 {
                 log.push_str(who);
@@ -197,7 +197,7 @@ fn coroutine_resumed_from_another_coroutine() {
         .unwrap(),
     ));
     let w = worker.clone();
-    let mut driver = Coroutine::new_local(move |y: &Yielder<(), String>, ()| {
+    let mut driver = Coroutine::new(move |y: &Yielder<(), String>, ()| {
         let got = w
             .borrow_mut()
             .resume("driver")
@@ -236,7 +236,7 @@ fn coroutine_resumed_from_another_coroutine() {
 fn local_coroutine_accepts_rc() {
     let counter = Rc::new(RefCell::new(0));
     let c = counter.clone();
-    let mut co = Coroutine::new_local(move |y: &Yielder<(), ()>, ()| {
+    let mut co = Coroutine::new(move |y: &Yielder<(), ()>, ()| {
         for _ in 0..3 {
             *c.borrow_mut() += 1;
             y.suspend(());
@@ -249,13 +249,16 @@ fn local_coroutine_accepts_rc() {
 
 #[test]
 fn send_coroutine_moves_between_threads() {
-    let mut co = Coroutine::new(|y: &Yielder<u32, u32>, mut x: u32| {
-        let mut state = vec![x];
-        loop {
-            x = y.suspend(state.iter().sum());
-            state.push(x);
-        }
-    })
+    // SAFETY: the body holds only its own Vec across a suspend.
+    let mut co = unsafe {
+        SendCoroutine::new(|y: &Yielder<u32, u32>, mut x: u32| {
+            let mut state = vec![x];
+            loop {
+                x = y.suspend(state.iter().sum());
+                state.push(x);
+            }
+        })
+    }
     .unwrap();
     assert_eq!(co.resume(1).unwrap(), CoroutineResult::Yield(1));
     let mut co = std::thread::spawn(move || {
@@ -271,16 +274,16 @@ fn send_coroutine_moves_between_threads() {
 fn send_and_sync_bounds() {
     fn send<T: Send>() {}
     fn send_sync<T: Send + Sync>() {}
-    send::<Coroutine<u32, String, Vec<u8>>>();
-    send::<Coroutine<u32, u32, u32, FixedStack>>();
-    send::<Coroutine<u32, u32, u32, fcontext::PooledStack>>();
-    send::<fcontext::Generator<u64>>();
+    send::<SendCoroutine<u32, String, Vec<u8>>>();
+    send::<SendCoroutine<u32, u32, u32, FixedStack>>();
+    send::<SendCoroutine<u32, u32, u32, fcontext::PooledStack>>();
     send_sync::<fcontext::ProtectedStack>();
     send_sync::<FixedStack>();
     send_sync::<fcontext::StackPool>();
     send::<fcontext::PooledStack>();
-    // The non-Send cases are compile_fail doctests on `Coroutine` and
-    // `Fiber` (a test cannot assert that something does not compile).
+    // The non-Send cases (Coroutine, Generator, Fiber, a SendCoroutine on a
+    // copy stack) are compile_fail doctests (a test cannot assert that
+    // something does not compile).
 }
 
 #[test]
@@ -317,7 +320,9 @@ fn closures_large_and_small_keep_their_captures() {
 fn suspended_coroutine_dropped_on_another_thread_unwinds_there() {
     let drops = Arc::new(AtomicUsize::new(0));
     let inner = drops.clone();
-    let mut co = Coroutine::new(move |y: &Yielder<(), u32>, ()| nest(5, &inner, y)).unwrap();
+    // SAFETY: the body holds only Arcs and its own values across a suspend.
+    let mut co =
+        unsafe { SendCoroutine::new(move |y: &Yielder<(), u32>, ()| nest(5, &inner, y)) }.unwrap();
     assert_eq!(co.resume(()).unwrap().into_yield(), Some(7));
     let dropper = std::thread::spawn(move || {
         drop(co);

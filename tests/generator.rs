@@ -19,7 +19,7 @@ fn fibonacci_prefix() {
 
 #[test]
 fn ends_when_the_closure_returns_and_stays_ended() {
-    let mut g = Generator::with_stack(FixedStack::new(32 * 1024).unwrap(), |y| {
+    let mut g = Generator::with_stack(FixedStack::new(64 * 1024).unwrap(), |y| {
         y.suspend("a");
         y.suspend("b");
     });
@@ -48,7 +48,7 @@ fn panic_surfaces_in_next_then_iteration_stops() {
 fn local_generator_borrows_thread_local_state() {
     let data = std::rc::Rc::new(vec![3, 1, 2]);
     let d = data.clone();
-    let g = Generator::new_local(move |y| {
+    let g = Generator::new(move |y| {
         for x in d.iter() {
             y.suspend(*x * 10);
         }

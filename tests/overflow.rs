@@ -7,7 +7,7 @@
 #[allow(dead_code)]
 mod tools;
 
-use fcontext::{Coroutine, ProtectedStack, Stack};
+use fcontext::{Coroutine, ProtectedStack, SendCoroutine, Stack};
 use std::process::Command;
 
 const CHILD: &str = "FCONTEXT_OVERFLOW_TEST_CHILD";
@@ -58,7 +58,9 @@ fn overflow_child_resumed_elsewhere() {
         "EXPECT stack overflow in coroutine (stack {lo:#x}..{hi:#x}, {} bytes)",
         hi - lo
     );
-    let mut co = Coroutine::<(), (), u64, _>::with_stack(stack, |_, ()| recurse(0));
+    // SAFETY: the body holds nothing thread-bound across a suspend (it
+    // never suspends).
+    let mut co = unsafe { SendCoroutine::<(), (), u64, _>::with_stack(stack, |_, ()| recurse(0)) };
     std::thread::spawn(move || {
         let off = libc::stack_t {
             ss_sp: std::ptr::null_mut(),

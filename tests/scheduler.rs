@@ -128,7 +128,7 @@ fn dropping_a_scheduler_unwinds_suspended_tasks() {
 
 #[test]
 fn many_tasks_share_a_small_pool() {
-    let pool = StackPool::new(32 * 1024, 8).unwrap();
+    let pool = StackPool::new(64 * 1024, 8).unwrap();
     let mut sched = Scheduler::with_pool(pool.clone());
     let sum = Rc::new(RefCell::new(0u64));
     for i in 0..1000u64 {

@@ -141,7 +141,10 @@ fn fixed_stack_overflow_hits_its_guard() {
         black_box(deep(black_box(1 << 20)));
     });
     let _ = co.resume(());
-    assert!(canary.iter().all(|&b| b == 0xA5), "the heap was overwritten");
+    assert!(
+        canary.iter().all(|&b| b == 0xA5),
+        "the heap was overwritten"
+    );
     unreachable!("the overflow must be reported");
 }
 
@@ -260,6 +263,17 @@ fn copy_stack_generator_polled_from_a_sibling_is_not_ended() {
 
 const BIG: usize = 256 * 1024;
 
+/// Runs `f` on a thread with a stack large enough for debug builds to move
+/// `BIG`-byte closures around on it.
+fn on_a_big_thread(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
 /// Defect 8: a fiber's closure was moved onto the fiber's own stack, so a
 /// capture larger than the stack crashed.
 #[test]
@@ -268,6 +282,10 @@ fn fiber_with_a_capture_larger_than_its_stack() {
         tools::assert_child_ok(&out);
         return;
     }
+    on_a_big_thread(fiber_with_a_big_capture);
+}
+
+fn fiber_with_a_big_capture() {
     let big = [1u8; BIG];
     let fiber = Fiber::new(move |main| {
         assert_eq!(big.iter().map(|&b| b as usize).sum::<usize>(), BIG);
@@ -292,6 +310,10 @@ fn copy_stack_coroutine_with_a_capture_larger_than_its_stack() {
         tools::assert_child_ok(&out);
         return;
     }
+    on_a_big_thread(copy_stack_coroutine_with_a_big_capture);
+}
+
+fn copy_stack_coroutine_with_a_big_capture() {
     let shared = SharedStack::new(SharedStack::MIN_SIZE).unwrap();
     let big = [3u8; BIG];
     let mut co = Coroutine::with_stack(place(&shared), move |_: &Yielder<(), ()>, ()| {
@@ -325,7 +347,13 @@ fn fiber_unwind_payload_reraised_on_another_thread_aborts() {
     let fiber = fiber.resume().unwrap();
     let other = std::thread::spawn(move || {
         let payload = rx.recv().unwrap();
-        let thief = Fiber::new(move |_from| panic::resume_unwind(payload)).unwrap();
+        let thief = Fiber::new(move |from| {
+            // Keep this thread's own stack out of the unwind (dropping its
+            // handle would abort first, for another reason).
+            std::mem::forget(from);
+            panic::resume_unwind(payload)
+        })
+        .unwrap();
         thief.resume();
     });
     drop(fiber);

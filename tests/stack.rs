@@ -81,7 +81,27 @@ fn fixed_stack_layout() {
     let stack = FixedStack::new(request).unwrap();
     assert_eq!(stack.top().as_ptr() as usize % 16, 0);
     assert!(stack.size() >= request && stack.size() < request + 16);
-    assert_eq!(stack.guard_size(), 0);
+    // The page below the stack is a real guard: inaccessible in the
+    // process's memory map, and made accessible again when the stack goes.
+    let page = stack_traits::page_size();
+    assert_eq!(stack.guard_size(), page);
+    let guard = stack.bottom().as_ptr() as usize - page;
+    assert_eq!(protection_of(guard).as_deref(), Some("---p"));
+    drop(stack);
+    assert_ne!(protection_of(guard).as_deref(), Some("---p"));
+}
+
+/// The permissions column of the `/proc/self/maps` line holding `addr`.
+fn protection_of(addr: usize) -> Option<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines().find_map(|line| {
+        let mut cols = line.split_whitespace();
+        let (lo, hi) = cols.next()?.split_once('-')?;
+        let range = usize::from_str_radix(lo, 16).ok()?..usize::from_str_radix(hi, 16).ok()?;
+        range
+            .contains(&addr)
+            .then(|| cols.next().unwrap().to_string())
+    })
 }
 
 /// Pages of `stack` the kernel has actually committed (mincore).
@@ -166,7 +186,7 @@ fn pool_reuses_stacks_and_respects_capacity() {
 
 #[test]
 fn pooled_stack_outlives_its_pool() {
-    let pool = StackPool::new(32 * 1024, 4).unwrap();
+    let pool = StackPool::new(64 * 1024, 4).unwrap();
     let clone = pool.clone();
     let stack = pool.get().unwrap();
     drop(pool);
@@ -179,7 +199,7 @@ fn pooled_stack_outlives_its_pool() {
 
 #[test]
 fn pool_is_shared_between_threads() {
-    let pool = StackPool::new(32 * 1024, 8).unwrap();
+    let pool = StackPool::new(64 * 1024, 8).unwrap();
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let pool = pool.clone();

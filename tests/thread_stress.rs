@@ -7,7 +7,7 @@
 //! (`FCONTEXT_UNDER_VALGRIND=1`, set by `cargo xtask test`'s Valgrind pass),
 //! which serialises threads and would take minutes for this test.
 
-use fcontext::{Coroutine, CoroutineResult, ProtectedStack};
+use fcontext::{CoroutineResult, ProtectedStack, SendCoroutine};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
@@ -31,11 +31,11 @@ fn mix(acc: u64, id: usize, step: u64) -> u64 {
         .rotate_left(17)
 }
 
-type Task = Coroutine<u64, (u64, usize), u64, ProtectedStack>;
+type Task = SendCoroutine<u64, (u64, usize), u64, ProtectedStack>;
 
 fn make(id: usize) -> Task {
-    let stack = ProtectedStack::new(32 * 1024).unwrap();
-    Coroutine::with_stack(stack, move |yielder, first: u64| {
+    let stack = ProtectedStack::new(64 * 1024).unwrap();
+    let body = move |yielder: &fcontext::Yielder<u64, (u64, usize)>, first: u64| {
         // Private state: lives only in this frame on the coroutine's stack.
         let mut acc = 0u64;
         let mut step = 0u64;
@@ -49,7 +49,9 @@ fn make(id: usize) -> Task {
             }
             input = yielder.suspend((acc, id));
         }
-    })
+    };
+    // SAFETY: across a suspend the body holds only integers of its own.
+    unsafe { SendCoroutine::with_stack(stack, body) }
 }
 
 #[test]

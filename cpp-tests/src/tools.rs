@@ -282,7 +282,11 @@ pub fn rerun_in_child(test_name: &str, timeout: std::time::Duration) -> Option<O
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    Some(child.wait_with_output().expect("collect the child's output"))
+    Some(
+        child
+            .wait_with_output()
+            .expect("collect the child's output"),
+    )
 }
 
 /// Asserts that a child run by [`rerun_in_child`] exited successfully.

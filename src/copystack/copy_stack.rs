@@ -18,8 +18,9 @@ use core::ptr::NonNull;
 ///
 /// let shared = SharedStack::new(64 * 1024).unwrap();
 /// let body = |y: &fcontext::Yielder<i32, i32>, x: i32| y.suspend(x + 1) * 2;
-/// let mut a = Coroutine::with_stack(CopyStack::new(&shared), body);
-/// let mut b = Coroutine::with_stack(CopyStack::new(&shared), body);
+/// // SAFETY: the bodies lend no pointer into their frames to anyone.
+/// let mut a = Coroutine::with_stack(unsafe { CopyStack::new(&shared) }, body);
+/// let mut b = Coroutine::with_stack(unsafe { CopyStack::new(&shared) }, body);
 /// assert_eq!(a.resume(1).unwrap(), CoroutineResult::Yield(2));
 /// assert_eq!(b.resume(10).unwrap(), CoroutineResult::Yield(11)); // a is copied out
 /// assert_eq!(a.resume(3).unwrap(), CoroutineResult::Complete(6)); // and back in
@@ -38,18 +39,28 @@ use core::ptr::NonNull;
 /// use fcontext::{Coroutine, Yielder};
 ///
 /// let shared = SharedStack::new(64 * 1024).unwrap();
-/// let mut co = Coroutine::with_stack(CopyStack::new(&shared), |_: &Yielder<(), ()>, ()| {});
+/// let place = unsafe { CopyStack::new(&shared) };
+/// let mut co = Coroutine::with_stack(place, |_: &Yielder<(), ()>, ()| {});
 /// std::thread::spawn(move || co.resume(()));
 /// ```
 ///
-/// # Rules
+/// Making one is `unsafe` (see [`CopyStack::new`]): the compiler cannot see
+/// borrows of a coroutine's frames that outlive a suspend.
+///
+/// ```compile_fail,E0133
+/// use fcontext::copystack::{CopyStack, SharedStack};
+///
+/// let shared = SharedStack::new(64 * 1024).unwrap();
+/// let place = CopyStack::new(&shared); // error: call to unsafe function
+/// ```
+///
+/// # Rules checked at run time
 /// * While another coroutine of the same shared stack runs, this one can
 ///   be neither resumed (`Err(ResumeError::StackBusy)`) nor created (the
 ///   process aborts with a message); drop it then and its frames are
-///   discarded *without* running their destructors (a leak, never undefined
-///   behaviour). Use coroutines of another shared stack for nesting.
-/// * Pointers into a suspended coroutine's stack are invalid while another
-///   coroutine owns the shared stack (see the [module docs](super)).
+///   abandoned *without* running their destructors (a leak), while the
+///   running coroutine keeps the stack. Use coroutines of another shared
+///   stack for nesting.
 pub struct CopyStack {
     /// Boxed so its address is stable: the shared stack's owner field
     /// points to it while the coroutine value moves around.
@@ -61,7 +72,27 @@ pub struct CopyStack {
 impl CopyStack {
     /// A place on `shared` for one coroutine. Costs a 32-byte header; the
     /// private buffer is allocated at the first swap-out.
-    pub fn new(shared: &SharedStack) -> Self {
+    ///
+    /// # Safety
+    /// While the coroutine given this place is suspended, its frames are
+    /// not at their addresses: another coroutine of the shared stack may
+    /// run there, and its bytes wait in a private buffer. So for the whole
+    /// life of the coroutine, **nothing may access its stack while it is
+    /// not running**, and nothing may rely on its frames staying in place
+    /// until it is unwound:
+    /// * no pointer or reference to a local of the body (or of anything it
+    ///   calls) may be used by other code while the coroutine is suspended:
+    ///   not by a thread (`std::thread::scope` spawned around a `suspend`),
+    ///   not by another coroutine, not through a global or thread-local;
+    /// * no pinned value on the coroutine's stack may be registered
+    ///   anywhere that touches it while the coroutine is suspended (an
+    ///   intrusive wait list, a future's waker node, a timer wheel entry);
+    /// * nothing may depend on destructors of its frames running if the
+    ///   coroutine is dropped while another coroutine of its stack runs
+    ///   (they are then abandoned, see the type's rules).
+    ///
+    /// Everything else the crate checks at run time.
+    pub unsafe fn new(shared: &SharedStack) -> Self {
         let slot = Box::new(Slot::new(shared.inner.clone(), 0));
         CopyStack {
             slot: NonNull::from(Box::leak(slot)),
@@ -155,5 +186,10 @@ unsafe impl Stack for CopyStack {
     unsafe fn did_suspend(&mut self, sp: Option<NonNull<u8>>) {
         // SAFETY: right after the switch that will_resume prepared.
         unsafe { Slot::release(self.slot.as_ptr(), sp.map(NonNull::as_ptr)) }
+    }
+
+    unsafe fn abandon(&mut self) {
+        // SAFETY: the context is suspended and no switch is prepared.
+        unsafe { Slot::abandon(self.slot.as_ptr()) }
     }
 }

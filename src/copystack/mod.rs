@@ -23,8 +23,10 @@
 //! * **Pointers into a suspended coroutine's stack are invalid while another
 //!   coroutine owns the shared stack**: its bytes are in its buffer then, and
 //!   the addresses hold the other coroutine's frames. Such pointers are
-//!   valid again only while their coroutine runs. Never hand a pointer to a
-//!   coroutine's local to anything that outlives a suspension.
+//!   valid again only while their coroutine runs. The compiler cannot check
+//!   this (a scoped thread spawned around a `suspend` holds such a
+//!   pointer), so making a copy-stack coroutine is `unsafe`:
+//!   [`CopyStack::new`] and [`CopyStackSource::new`] state the rule.
 //! * A coroutine cannot resume another coroutine of the *same* shared stack
 //!   (the stack cannot change hands while its owner runs); that resume is
 //!   refused. Resuming a coroutine of a different shared stack is fine.
@@ -41,4 +43,4 @@ mod task;
 
 pub use capi::*;
 pub use copy_stack::CopyStack;
-pub use shared::{CopyStats, SharedStack, SharedStackError, SharedStackSet};
+pub use shared::{CopyStackSource, CopyStats, SharedStack, SharedStackError, SharedStackSet};

@@ -147,9 +147,10 @@ impl Drop for StackInner {
 /// stack, the suspended coroutine's stack bytes live in its private buffer,
 /// not at their addresses: a pointer to one of its locals, held anywhere,
 /// points into the other coroutine's frames. Such pointers are valid again
-/// only while their coroutine runs. Safe Rust cannot create such pointers
-/// (borrows cannot outlive a suspension point in a way that escapes it), but
-/// `unsafe` code and C callers must not keep them.
+/// only while their coroutine runs. The compiler cannot see such pointers
+/// (a scoped thread spawned around a `suspend` holds one), which is why
+/// [`CopyStack::new`](super::CopyStack::new) is `unsafe` and states the
+/// rule; C callers keep the same rule.
 #[derive(Clone)]
 pub struct SharedStack {
     pub(crate) inner: Rc<StackInner>,
@@ -166,23 +167,33 @@ impl fmt::Debug for SharedStack {
 }
 
 impl SharedStack {
-    /// Smallest usable size accepted by [`SharedStack::new`] (also at
-    /// least [`stack_traits::minimum_size`](crate::stack_traits::minimum_size),
-    /// which every [`Stack`](crate::stack::Stack) must provide).
+    /// Smallest usable size accepted by [`SharedStack::new`]; a smaller
+    /// [`stack_traits::minimum_size`](crate::stack_traits::minimum_size),
+    /// which every [`Stack`](crate::stack::Stack) must provide, raises the
+    /// size actually mapped.
     pub const MIN_SIZE: usize = 16 * 1024;
 
-    /// Maps a shared stack with at least `size` usable bytes (rounded up to
-    /// whole pages) above a guard page.
+    /// Maps a shared stack with at least `size` usable bytes above a guard
+    /// page, rounded up to whole pages and to at least
+    /// [`stack_traits::minimum_size`](crate::stack_traits::minimum_size)
+    /// (which depends on the machine: 47,808 bytes on a CPU with AMX).
+    ///
+    /// # Errors
+    /// [`SharedStackError::TooSmall`] below [`MIN_SIZE`](Self::MIN_SIZE),
+    /// [`SharedStackError::TooLarge`] when the mapping would reach 4 GiB,
+    /// [`SharedStackError::Map`] when `mmap` fails.
     pub fn new(size: usize) -> Result<Self, SharedStackError> {
-        if size < Self::MIN_SIZE || size < crate::stack_traits::minimum_size() {
+        if size < Self::MIN_SIZE {
             return Err(SharedStackError::TooSmall { requested: size });
         }
+        let requested = size;
+        let size = size.max(crate::stack_traits::minimum_size());
         let page = crate::stack_traits::page_size();
         let map_len = size
             .checked_next_multiple_of(page)
             .and_then(|n| n.checked_add(page))
             .filter(|n| *n <= u32::MAX as usize)
-            .ok_or(SharedStackError::TooLarge { requested: size })?;
+            .ok_or(SharedStackError::TooLarge { requested })?;
         let base = crate::stack::map_guarded(map_len).map_err(SharedStackError::Map)?;
         // SAFETY: both offsets are inside (or one past) the mapping just made.
         let (bottom, top) = unsafe { (base.add(page), base.add(map_len)) };
@@ -290,13 +301,55 @@ impl SharedStackSet {
     }
 }
 
-/// A [`Scheduler`](crate::scheduler::Scheduler) built with
-/// [`with_source`](crate::scheduler::Scheduler::with_source) on a set runs
-/// every task as a copy-stack coroutine, round-robin over the set's stacks.
-impl crate::scheduler::StackSource for SharedStackSet {
+/// A [`StackSource`](crate::scheduler::StackSource) that runs every task of
+/// a [`Scheduler`](crate::scheduler::Scheduler) as a copy-stack coroutine,
+/// round-robin over the stacks of a [`SharedStackSet`]:
+///
+/// ```
+/// use fcontext::copystack::{CopyStackSource, SharedStackSet};
+/// use fcontext::scheduler::Scheduler;
+///
+/// let set = SharedStackSet::new(2, 64 * 1024).unwrap();
+/// // SAFETY: no task lends a pointer into its frames to anyone.
+/// let mut sched = Scheduler::with_source(unsafe { CopyStackSource::new(set) });
+/// for _ in 0..4 {
+///     sched.spawn(|task| task.yield_now()).unwrap();
+/// }
+/// sched.run();
+/// assert_eq!(sched.stats().finished, 4);
+/// ```
+#[derive(Debug)]
+pub struct CopyStackSource {
+    set: SharedStackSet,
+}
+
+impl CopyStackSource {
+    /// Tasks spawned with this source run on the stacks of `set`.
+    ///
+    /// # Safety
+    /// Every task spawned with this source is a copy-stack coroutine, so
+    /// each task body must keep the rules of
+    /// [`CopyStack::new`](super::CopyStack::new): nothing may access a
+    /// task's stack while the task is suspended (no pointer into its frames
+    /// held by a thread, another task, or a registration of a pinned value),
+    /// and nothing may depend on the destructors of a task abandoned while
+    /// another task of its stack runs.
+    pub unsafe fn new(set: SharedStackSet) -> Self {
+        CopyStackSource { set }
+    }
+
+    /// The stacks the tasks run on.
+    pub fn set(&self) -> &SharedStackSet {
+        &self.set
+    }
+}
+
+impl crate::scheduler::StackSource for CopyStackSource {
     type Stack = super::CopyStack;
 
     fn get_stack(&mut self) -> Result<super::CopyStack, crate::stack::StackError> {
-        Ok(super::CopyStack::new(self.next_stack()))
+        // SAFETY: whoever made this source took on CopyStack::new's rules
+        // for every task spawned with it.
+        Ok(unsafe { super::CopyStack::new(self.set.next_stack()) })
     }
 }

@@ -97,11 +97,14 @@ fn buf_layout(cap: usize) -> Layout {
 /// shrinks to twice the need once a save uses a quarter or less of a buffer
 /// larger than [`SHRINK_FLOOR`], so one deep excursion does not pin memory
 /// forever, while the gap between the two thresholds keeps a coroutine that
-/// oscillates from reallocating on every switch.
-pub(crate) fn resized_capacity(cap: usize, need: usize) -> Option<usize> {
+/// oscillates from reallocating on every switch. Growth never passes
+/// `limit`, the size of the shared stack (a multiple of [`BUF_ALIGN`]): no
+/// save can need more, and so a capacity always fits the slot's `u32`.
+pub(crate) fn resized_capacity(cap: usize, need: usize, limit: usize) -> Option<usize> {
     let round = |n: usize| n.next_multiple_of(BUF_ALIGN);
+    debug_assert!(need <= limit && limit.is_multiple_of(BUF_ALIGN));
     if need > cap {
-        Some(round(need.max(cap * 2)))
+        Some(round(need.max(cap.saturating_mul(2)).min(limit)))
     } else if cap > SHRINK_FLOOR && need * 4 <= cap {
         Some(round((need * 2).max(SHRINK_FLOOR)))
     } else {
@@ -171,7 +174,7 @@ impl Slot {
             // The live frames' ASan redzones are copied too (ASan build only).
             crate::tools::asan_unpoison(sp, need);
             let cap = (*owner).cap as usize;
-            if let Some(new_cap) = resized_capacity(cap, need) {
+            if let Some(new_cap) = resized_capacity(cap, need, stack.size()) {
                 let p = if cap == 0 {
                     alloc::alloc(buf_layout(new_cap))
                 } else {
@@ -181,6 +184,8 @@ impl Slot {
                     alloc::handle_alloc_error(buf_layout(new_cap));
                 }
                 (*owner).buf = p;
+                // Bounded by the stack size, which SharedStack::new keeps
+                // below 4 GiB.
                 (*owner).cap = new_cap as u32;
             }
             ptr::copy_nonoverlapping(sp, (*owner).buf, need);
@@ -237,6 +242,24 @@ impl Slot {
             }
             stack.busy.set(true);
             Ok(())
+        }
+    }
+
+    /// Gives up a suspended slot's claim without a switch (its frames are
+    /// abandoned): frees its buffer and forgets its saved size. The stack
+    /// stays busy if its owner runs; only when this slot is the idle owner
+    /// do its dead bytes stop counting as anyone's.
+    ///
+    /// # Safety
+    /// `slot` is live and suspended; nothing switches into it again.
+    pub(crate) unsafe fn abandon(slot: *mut Slot) {
+        // SAFETY: per the caller.
+        unsafe {
+            let stack = &*(*slot).stack;
+            if stack.owner.get() == slot && !stack.busy.get() {
+                stack.owner.set(ptr::null_mut());
+            }
+            Slot::free_buf(slot);
         }
     }
 
@@ -361,22 +384,38 @@ fn stack_pointer_escaped(sp: *const u8, stack: &StackInner) -> ! {
 mod tests {
     use super::{resized_capacity, SHRINK_FLOOR};
 
+    const LIMIT: usize = 1 << 20;
+
     #[test]
     fn growth_at_least_doubles_and_covers_the_need() {
-        assert_eq!(resized_capacity(0, 144), Some(144));
-        assert_eq!(resized_capacity(80, 144), Some(160));
-        assert_eq!(resized_capacity(160, 1000), Some(1008));
-        assert_eq!(resized_capacity(1008, 1009), Some(2016));
-        assert_eq!(resized_capacity(160, 160), None);
+        assert_eq!(resized_capacity(0, 144, LIMIT), Some(144));
+        assert_eq!(resized_capacity(80, 144, LIMIT), Some(160));
+        assert_eq!(resized_capacity(160, 1000, LIMIT), Some(1008));
+        assert_eq!(resized_capacity(1008, 1009, LIMIT), Some(2016));
+        assert_eq!(resized_capacity(160, 160, LIMIT), None);
+    }
+
+    #[test]
+    fn growth_stops_at_the_stack_size() {
+        // A buffer of 2 GiB + 16 that must grow on a stack of 4 GiB - 1
+        // page: doubling would pass u32::MAX (the slot's field), the stack
+        // size does not.
+        let limit = u32::MAX as usize + 1 - 4096;
+        let cap = (1usize << 31) + 16;
+        let grown = resized_capacity(cap, cap + 16, limit).unwrap();
+        assert_eq!(grown, limit);
+        assert!(u32::try_from(grown).is_ok());
+        // The need itself is always granted.
+        assert_eq!(resized_capacity(16, limit, limit), Some(limit));
     }
 
     #[test]
     fn shrink_only_below_a_quarter_of_a_buffer_above_the_floor() {
-        assert_eq!(resized_capacity(SHRINK_FLOOR, 16), None);
-        assert_eq!(resized_capacity(4096, 1025), None);
-        assert_eq!(resized_capacity(4096, 1024), Some(2048));
-        assert_eq!(resized_capacity(4096, 100), Some(SHRINK_FLOOR));
+        assert_eq!(resized_capacity(SHRINK_FLOOR, 16, LIMIT), None);
+        assert_eq!(resized_capacity(4096, 1025, LIMIT), None);
+        assert_eq!(resized_capacity(4096, 1024, LIMIT), Some(2048));
+        assert_eq!(resized_capacity(4096, 100, LIMIT), Some(SHRINK_FLOOR));
         // After a shrink, the same need neither grows nor shrinks again.
-        assert_eq!(resized_capacity(2048, 1024), None);
+        assert_eq!(resized_capacity(2048, 1024, LIMIT), None);
     }
 }

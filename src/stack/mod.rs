@@ -58,6 +58,13 @@ pub type DefaultStack = ProtectedStack;
 ///   [`stack_traits::minimum_size`](crate::stack_traits::minimum_size), so
 ///   the context frame and the crate's entry code fit (how much more the
 ///   code running on it needs is the user's business, as with threads);
+/// * code that runs off the bottom cannot reach other memory: the
+///   [`guard_size`](Stack::guard_size) bytes directly below `bottom()` (at
+///   least one page) are inaccessible for as long as a context may run on
+///   the stack, so the first access below `bottom()` faults. Safe Rust
+///   touches every page of a large frame in order (stack probes), so one
+///   guard page suffices for Rust code; foreign code compiled without stack
+///   probes can jump over a guard, as on any thread stack;
 /// * the hooks [`will_resume`](Stack::will_resume) and
 ///   [`did_suspend`](Stack::did_suspend), when overridden, leave the bytes a
 ///   suspended context relies on exactly as they were when it suspended, at
@@ -74,10 +81,8 @@ pub unsafe trait Stack {
     fn bottom(&self) -> NonNull<u8>;
 
     /// Size in bytes of the inaccessible guard region directly below
-    /// [`bottom`](Stack::bottom), 0 when there is none.
-    fn guard_size(&self) -> usize {
-        0
-    }
+    /// [`bottom`](Stack::bottom) (at least one page, see the contract).
+    fn guard_size(&self) -> usize;
 
     /// Usable bytes: `top() - bottom()`.
     fn size(&self) -> usize {
@@ -123,6 +128,19 @@ pub unsafe trait Stack {
     unsafe fn did_suspend(&mut self, sp: Option<NonNull<u8>>) {
         let _ = sp;
     }
+
+    /// Called instead of a switch when a suspended context is dropped while
+    /// [`can_resume`](Stack::can_resume) is false: its frames are given up
+    /// without being unwound and it never runs again. The stack releases
+    /// what it holds for that context (a copy stack: its saved bytes),
+    /// leaving everything the running context uses as it is. Only called
+    /// when [`HAS_SWITCH_HOOKS`](Stack::HAS_SWITCH_HOOKS) is true.
+    ///
+    /// # Safety
+    /// Called only by the crate's switch code, with the context suspended
+    /// and no switch into it prepared.
+    #[inline(always)]
+    unsafe fn abandon(&mut self) {}
 }
 
 /// Why a stack could not be made.
@@ -207,62 +225,38 @@ pub(crate) fn check_size(requested: usize) -> Result<(), StackError> {
     Ok(())
 }
 
-/// A stack wrapper that is deliberately not [`Send`].
-///
-/// [`Coroutine::new_local`](crate::Coroutine::new_local) wraps the stack of a
-/// coroutine whose closure is not `Send` in this type, so the coroutine's
-/// type records that it must stay on its thread (see the crate docs on
-/// threads). The stack types themselves are `Send`: they are plain memory
-/// handles, and whether what runs on them may migrate is the coroutine's
-/// question, answered through this wrapper.
-#[derive(Debug)]
-pub struct Local<S> {
-    stack: S,
-    _not_send: core::marker::PhantomData<*mut ()>,
-}
-
-impl<S> Local<S> {
-    /// Wraps `stack`.
-    pub fn new(stack: S) -> Self {
-        Local {
-            stack,
-            _not_send: core::marker::PhantomData,
-        }
-    }
-
-    /// Unwraps the stack.
-    pub fn into_inner(self) -> S {
-        self.stack
-    }
-}
-
-// SAFETY: every method forwards to the wrapped stack, which upholds the
-// contract itself.
-unsafe impl<S: Stack> Stack for Local<S> {
+// SAFETY: every method forwards to the boxed stack, which upholds the
+// contract itself; its memory does not live inside the box either.
+unsafe impl<S: Stack> Stack for Box<S> {
     #[inline(always)]
     fn top(&self) -> NonNull<u8> {
-        self.stack.top()
+        (**self).top()
     }
     #[inline(always)]
     fn bottom(&self) -> NonNull<u8> {
-        self.stack.bottom()
+        (**self).bottom()
     }
     fn guard_size(&self) -> usize {
-        self.stack.guard_size()
+        (**self).guard_size()
     }
     const HAS_SWITCH_HOOKS: bool = S::HAS_SWITCH_HOOKS;
     #[inline(always)]
     fn can_resume(&self) -> bool {
-        self.stack.can_resume()
+        (**self).can_resume()
     }
     #[inline(always)]
     unsafe fn will_resume(&mut self) {
         // SAFETY: forwarded under the same contract.
-        unsafe { self.stack.will_resume() }
+        unsafe { (**self).will_resume() }
     }
     #[inline(always)]
     unsafe fn did_suspend(&mut self, sp: Option<NonNull<u8>>) {
         // SAFETY: forwarded under the same contract.
-        unsafe { self.stack.did_suspend(sp) }
+        unsafe { (**self).did_suspend(sp) }
+    }
+    #[inline(always)]
+    unsafe fn abandon(&mut self) {
+        // SAFETY: forwarded under the same contract.
+        unsafe { (**self).abandon() }
     }
 }

@@ -32,6 +32,25 @@ pub(crate) fn map_guarded(bytes: usize) -> io::Result<*mut u8> {
     Ok(base.cast())
 }
 
+/// Makes the page-aligned range `base..base + bytes` inaccessible
+/// (`guard`) or readable and writable again.
+///
+/// # Safety
+/// The range is memory this crate owns exclusively (for example the start
+/// of an allocation it made) and nothing else is using it.
+pub(crate) unsafe fn protect(base: *mut u8, bytes: usize, guard: bool) -> io::Result<()> {
+    let prot = if guard {
+        libc::PROT_NONE
+    } else {
+        libc::PROT_READ | libc::PROT_WRITE
+    };
+    // SAFETY: per the caller's promise.
+    if unsafe { libc::mprotect(base.cast(), bytes, prot) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Unmaps a region made by [`map_guarded`].
 ///
 /// # Safety

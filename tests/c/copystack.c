@@ -226,7 +226,7 @@ static void test_strerror(void) {
 
 /* --- escape mode --------------------------------------------------------- */
 
-#define ESCAPE_STACK (16 * 1024)
+#define ESCAPE_STACK (64 * 1024) /* above any SIGSTKSZ seen (47808 with AMX), so the size is exact */
 
 static void *escape(fcontext_cs_coroutine_t *co, void *arg, void *input) {
     (void)arg;
