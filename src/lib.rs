@@ -95,7 +95,8 @@
 //! [`ProtectedStack`] (the [`DefaultStack`]) is an `mmap` with a `PROT_NONE`
 //! guard page, committed lazily by the kernel: a 1 MiB stack whose code uses
 //! 8 KiB costs about 8 KiB of memory. [`FixedStack`] comes from the global
-//! allocator and has no guard. [`StackPool`] caches protected stacks so that
+//! allocator, with its lowest page made a guard by `mprotect`. Every stack
+//! has a guard ([`Stack`]'s contract requires one). [`StackPool`] caches protected stacks so that
 //! creating a coroutine makes no system call. Sizes follow
 //! [`stack_traits`]; a bad size is a [`StackError`]. Overflowing a guarded
 //! stack faults; [`overflow::install_overflow_handler`] turns that fault
@@ -114,51 +115,86 @@
 //!   not swallow every panic with `catch_unwind` around a `suspend`); a body
 //!   that catches it and suspends again makes the drop abort the process
 //!   with a message, because its frames can neither be resumed nor freed.
+//!   A destructor that panics during that unwind is a panic while
+//!   panicking, which Rust answers with an abort.
 //! * Fibers are unwound the same way when their handle is dropped (the
 //!   request is delivered with `ontop_fcontext`). A fiber has no resumer to
 //!   receive a panic, so a panic escaping a fiber aborts the process.
 //!
 //! # Threads
 //!
-//! [`Coroutine`] is [`Send`] when its stack and its `I`, `Y`, `R` types are
-//! `Send`, and its body closure was `Send` ([`Coroutine::new`] and
-//! [`Coroutine::with_stack`] require that). A body that captures something
-//! that is not `Send` (an `Rc`, a `RefCell` reference, ...) is accepted by
-//! [`Coroutine::new_local`]; such a coroutine runs on a [`Local`] stack and
-//! is therefore not `Send`:
+//! [`Coroutine`], [`Generator`] and [`Fiber`] are never [`Send`], so their
+//! bodies may capture anything (`Rc`, `RefCell` references, ...). The
+//! reason is what the type system cannot see: values that exist only while
+//! a body is suspended. A body that holds, across a `suspend`, a reference
+//! from `thread_local!`'s `with`, a `MutexGuard`, or an `Rc` clone that also
+//! sits in a thread-local, would use another thread's state if the
+//! coroutine were resumed elsewhere; none of those values appear in the
+//! coroutine's type.
 //!
 //! ```compile_fail,E0277
-//! use fcontext::Coroutine;
-//! let counter = std::rc::Rc::new(0);
-//! let co = Coroutine::<(), (), usize, _>::new_local(move |_, ()| *counter).unwrap();
-//! std::thread::spawn(move || drop(co)); // error: `*mut ()` cannot be sent between threads
+//! use fcontext::Generator;
+//! let mut g = Generator::new(|y| y.suspend(1)).unwrap();
+//! std::thread::spawn(move || g.next()); // error: Generator is not Send
 //! ```
 //!
-//! **Why captures and stack are the rule.** Moving a suspended coroutine to
-//! another thread moves everything it owns at once: its closure, its stack
-//! memory and every value living in the frames on that stack. A value that
-//! the body *created* — even an `Rc` — moves together with all the other
-//! values that could refer to it, so no other thread can observe it
-//! half-way; the values that can be shared with the outside are exactly the
-//! captures and the `I`/`Y`/`R` values that cross `resume`/`suspend`, and
-//! those are checked.
+//! Migration is an explicit `unsafe` opt-in: [`SendCoroutine`] requires a
+//! `Send` body, and its constructors' `# Safety` sections state the rule
+//! the caller keeps (nothing thread-bound alive across a `suspend`).
+//! Copy-stack coroutines never migrate: their shared stack belongs to one
+//! thread.
 //!
-//! **What the type system cannot see: thread-bound state held across a
-//! suspend.** A body that, across a `suspend`, holds a reference into a
-//! thread-local (`LocalKey::with` around a `suspend`), a clone of an `Rc`
-//! that also sits in a thread-local, a `MutexGuard`, or any other value
-//! that is only valid on the thread that created it, breaks if the
-//! coroutine is then resumed on another thread: the reference now points at
-//! the old thread's storage while that thread keeps using it. That is a data
-//! race, and the compiler cannot reject it because those values are locals
-//! of the body, not part of the coroutine's type. So: **a `Send` coroutine
-//! must not hold thread-bound values across a `suspend`**; take what you
-//! need from a thread-local, drop the guard, then suspend. Reading a
-//! thread-local *after* a migration is fine and observes the new thread's
-//! value (a body that caches "my thread" before a `suspend` sees a stale
-//! answer after one). When in doubt use [`Coroutine::new_local`], which
-//! cannot migrate. [`Fiber`] is never `Send`, since a fiber handle may stand
-//! for a thread's own stack.
+//! # Safety model
+//!
+//! Safe code cannot cause undefined behaviour through this crate. For each
+//! public type, what holds and why:
+//!
+//! * **[`Coroutine`], [`Yielder`], [`Generator`]**: a context is resumed only
+//!   through `&mut Coroutine`, so never twice at once, and never after it
+//!   finished (the handle checks; `Err(ResumeError)`). A [`Yielder`] is only
+//!   lent to its body, is not `Sync` and cannot leave the body (the body is
+//!   `'static` and gets `&Yielder` for a shorter lifetime), so only the
+//!   coroutine itself suspends. Values cross a switch by move through a
+//!   slot whose content is told by the switch's data word, so each value is
+//!   dropped exactly once. Dropping a suspended coroutine unwinds its stack
+//!   before the memory is freed, so borrows lent out by its frames (a
+//!   scoped thread) end first; a body that refuses the unwind aborts the
+//!   process rather than leave live frames on freed memory. Not `Send`: see
+//!   "Threads".
+//! * **[`Fiber`]**: `resume(self)` consumes the handle, so a suspended
+//!   context is resumed once. Dropping a handle unwinds that fiber; the
+//!   unwind payload carries only a token, never a context, and its
+//!   request is kept on the dropping thread, so a payload caught and raised
+//!   again elsewhere, or caught and forgotten, aborts (checked at the
+//!   fiber's entry) instead of switching to a context of another thread.
+//!   A handle for a thread's own stack cannot be unwound: dropping it
+//!   aborts. Never `Send`.
+//! * **Stacks ([`Stack`], [`ProtectedStack`], [`FixedStack`], [`PooledStack`])**:
+//!   [`Stack`] is an `unsafe trait` whose contract includes a guard below
+//!   the stack, so a body that runs out faults (reported by
+//!   [`overflow::install_overflow_handler`]) instead of writing into other
+//!   memory. Constructors check sizes ([`StackError`]). Closures too big to
+//!   leave most of a stack to the body are boxed by every constructor.
+//! * **Copy-stack coroutines ([`copystack`])**: what the compiler cannot see
+//!   is a pointer into a suspended coroutine's frames (held by a scoped
+//!   thread, or by a registration of a pinned value) while a sibling's
+//!   bytes occupy those addresses. So [`copystack::CopyStack::new`] and
+//!   [`copystack::CopyStackSource::new`] are `unsafe`, with that rule as
+//!   their contract. Checked at run time: a resume while a sibling runs is
+//!   `Err(ResumeError::StackBusy)` (tested), a creation there aborts
+//!   (tested), a drop there abandons the frames and keeps the running
+//!   owner's claim (tested), and a saved stack pointer outside the shared
+//!   stack aborts (tested).
+//! * **[`scheduler::Scheduler`]**: tasks are coroutines on the thread that
+//!   made the scheduler; a task's panic, even one whose payload panics when
+//!   dropped, is contained and counted.
+//! * **C helpers and the raw layer** ([`raw`], the `extern "C"` exports):
+//!   `unsafe`, with each function's contract in its docs and the headers.
+//!
+//! The `unsafe` opt-ins, in one list: [`SendCoroutine::new`] /
+//! [`SendCoroutine::with_stack`] (migration), [`copystack::CopyStack::new`]
+//! / [`copystack::CopyStackSource::new`] (copy stacks), implementing
+//! [`Stack`], and everything in [`raw`].
 //!
 //! # The raw layer
 //!
