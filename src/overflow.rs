@@ -131,8 +131,9 @@ fn chunk(index: usize) -> &'static Chunk {
         // SAFETY: we just published it; it is never freed.
         Ok(_) => unsafe { &*fresh },
         Err(winner) => {
-            // SAFETY: `fresh` was never shared; `winner` lives forever.
+            // SAFETY: `fresh` was never shared.
             drop(unsafe { Box::from_raw(fresh) });
+            // SAFETY: `winner` was published and lives forever.
             unsafe { &*winner }
         }
     }
