@@ -90,8 +90,14 @@ fcontext_stack_t create_fcontext_stack(size_t size);
 
 /*
  * Unmaps a stack from create_fcontext_stack() and sets *s to {NULL, 0}. A null
- * s or a zeroed *s is a no-op; a *s that no call could have returned is left
- * unchanged with errno = EINVAL. No context may still run on the stack.
+ * s or a zeroed *s is a no-op. The library remembers every stack it created
+ * and has not yet destroyed; a *s that is not exactly one of them (never
+ * returned by create_fcontext_stack, already destroyed, or with sptr or
+ * ssize changed) is refused: *s and all memory are left unchanged and errno
+ * is set to EINVAL. A stale copy of a destroyed struct cannot be told apart
+ * from a newer stack that create_fcontext_stack happened to place at the
+ * same address with the same size; do not keep copies. No context may still
+ * run on the stack. Thread-safe.
  */
 void destroy_fcontext_stack(fcontext_stack_t *s);
 
