@@ -37,8 +37,8 @@ fn asm_path(target: &TargetCfg) -> PathBuf {
 
 /// The symbols `libfcontext.so` exports: the three fcontext functions under
 /// their C names and Boost >= 1.87 C++ names, Boost's five
-/// `stack_traits` functions, libfcontext's two stack helpers and the eleven
-/// copy-stack coroutine functions.
+/// `stack_traits` functions, libfcontext's two stack helpers, the installer
+/// of the overflow reporter and the eleven copy-stack coroutine functions.
 fn exported_symbols(pointer_width: &str) -> Vec<String> {
     // The Itanium encoding of size_t: `m` (unsigned long) on LP64, `j` on ILP32.
     let size_t = if pointer_width == "64" { "m" } else { "j" };
@@ -62,6 +62,7 @@ fn exported_symbols(pointer_width: &str) -> Vec<String> {
     }
     names.push("create_fcontext_stack".into());
     names.push("destroy_fcontext_stack".into());
+    names.push("fcontext_install_overflow_handler".into());
     // Copy-stack coroutines (include/fcontext_copystack.h).
     for f in [
         "strerror",

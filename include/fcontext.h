@@ -84,16 +84,50 @@ fcontext_transfer_t ontop_fcontext(fcontext_t const to, void *vp,
  * size is clamped to at least one page above Boost's minimum_size() plus the
  * guard page, and to at most the hard RLIMIT_STACK limit when that is finite,
  * then rounded down to whole pages; `ssize` reports the result. Returns
- * {NULL, 0} with errno set (ENOMEM) when the mapping fails.
+ * {NULL, 0} with errno set (ENOMEM) when the mapping fails. An overflow into
+ * the guard page is reported once fcontext_install_overflow_handler() has
+ * been called (see below). Thread-safe.
  */
 fcontext_stack_t create_fcontext_stack(size_t size);
 
 /*
  * Unmaps a stack from create_fcontext_stack() and sets *s to {NULL, 0}. A null
- * s or a zeroed *s is a no-op; a *s that no call could have returned is left
- * unchanged with errno = EINVAL. No context may still run on the stack.
+ * s or a zeroed *s is a no-op. The library remembers every stack it created
+ * and has not yet destroyed; a *s that is not exactly one of them (never
+ * returned by create_fcontext_stack, already destroyed, or with sptr or
+ * ssize changed) is refused: *s and all memory are left unchanged and errno
+ * is set to EINVAL. A stale copy of a destroyed struct cannot be told apart
+ * from a newer stack that create_fcontext_stack happened to place at the
+ * same address with the same size; do not keep copies. No context may still
+ * run on the stack. Thread-safe.
  */
 void destroy_fcontext_stack(fcontext_stack_t *s);
+
+/*
+ * Installs fcontext's stack-overflow reporter for SIGSEGV and SIGBUS. After
+ * it, a fault in the guard page of a stack the library made
+ * (create_fcontext_stack, fcontext_cs_stack_create in fcontext_copystack.h)
+ * prints
+ *     stack overflow in coroutine (stack 0x<lo>..0x<hi>, <n> bytes)
+ * (the usable range of that stack) to stderr and aborts the process
+ * (SIGABRT). Without it such an overflow is the kernel's plain SIGSEGV.
+ * Any other fault goes to the handler installed before this call; if there
+ * was none (SIG_DFL) or the signal was ignored (SIG_IGN), the process dies
+ * by that signal, as it would have without the reporter.
+ *
+ * Returns 0, or the errno value of the failing sigaction(2). Only the first
+ * call installs the handler; later calls return the first call's result.
+ * Install it early, before creating stacks, and before a later
+ * sigaction(SIGSEGV/SIGBUS) of the program's own if both should run.
+ *
+ * The report runs on an alternate signal stack (an overflowing thread has
+ * no stack left). The library gives a thread one when the thread calls this
+ * function, or creates a stack after the handler is installed. A thread that
+ * only runs contexts on stacks it did not create (or created before the
+ * install) should call this function itself: on such a call it only sets up
+ * the thread's alternate stack. Thread-safe.
+ */
+int fcontext_install_overflow_handler(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

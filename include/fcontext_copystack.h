@@ -19,10 +19,12 @@
  *    aborts if one does).
  *  - Destroying a suspended coroutine discards its stack without running
  *    anything on it.
- *  - Overflow: the shared stack has a guard page at its low end (a fault
- *    there is reported by fcontext's overflow handler when installed); a
- *    saved stack pointer outside the shared stack is reported on stderr
- *    and the process aborts.
+ *  - Overflow: the shared stack has a guard page at its low end. A fault
+ *    there is reported on stderr and aborts the process once the program
+ *    has called fcontext_install_overflow_handler() (declared in
+ *    <fcontext.h>; call it before creating shared stacks); without it the
+ *    fault is a plain SIGSEGV. A saved stack pointer outside the shared
+ *    stack is reported on stderr and the process aborts.
  *
  * Every function returns FCONTEXT_CS_OK (0) or an error code;
  * fcontext_cs_strerror() describes each code. Link with -lfcontext.

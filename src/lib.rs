@@ -216,7 +216,9 @@ pub mod stack_traits;
 mod switch;
 pub mod tools;
 
-pub use capi::{create_fcontext_stack, destroy_fcontext_stack, FcontextStack};
+pub use capi::{
+    create_fcontext_stack, destroy_fcontext_stack, fcontext_install_overflow_handler, FcontextStack,
+};
 pub use coroutine::{Coroutine, CoroutineResult, ResumeError, SendCoroutine, Yielder};
 pub use fiber::Fiber;
 pub use generator::Generator;

@@ -12,8 +12,11 @@
 //!
 //! to stderr, then aborts (`SIGABRT`). Any other fault is passed on to the
 //! handler that was installed before ours (for a Rust program that is the
-//! standard library's own stack-overflow reporter; otherwise the default
-//! action, which kills the process with the original signal).
+//! standard library's own stack-overflow reporter). When there was none
+//! (`SIG_DFL`), or the signal was ignored (`SIG_IGN`, e.g. inherited across
+//! `exec`), the process dies by the original signal, as the kernel would
+//! have killed it without us; only a signal sent by another process or by
+//! `raise` stays ignored.
 //!
 //! # Pieces
 //! * A **registry** of guard ranges. Every protected stack calls
@@ -354,7 +357,9 @@ static INSTALL: OnceLock<Result<(), i32>> = OnceLock::new();
 ///
 /// After this, a fault in the guard page of a registered coroutine stack
 /// prints `stack overflow in coroutine (stack <lo>..<hi>, <N> bytes)` to
-/// stderr and aborts; other faults go to the previously installed handler.
+/// stderr and aborts; other faults go to the previously installed handler,
+/// or, if the previous action was `SIG_DFL` or `SIG_IGN`, kill the process
+/// with the signal (what the kernel does with such a fault without us).
 ///
 /// # Errors
 /// The `sigaction` error if the handler could not be installed.
@@ -458,18 +463,29 @@ extern "C" fn handler(signal: libc::c_int, info: *mut libc::siginfo_t, context: 
     // SAFETY: written before our handler was installed, never again.
     let previous = unsafe { (*PREVIOUS.0[index].get()).assume_init_ref() };
     let target = previous.sa_sigaction;
-    if target == libc::SIG_IGN {
-        // Returning re-runs a faulting instruction; the kernel then forces
-        // the default action because the signal is ignored.
+    if target == libc::SIG_IGN && code <= 0 {
+        // Sent by kill(2), sigqueue(3) or raise(3) while the program had the
+        // signal ignored: ignoring it is what would have happened without us.
         return;
     }
-    if target == libc::SIG_DFL {
-        // Restore the default and raise again: it is delivered (and kills
-        // the process with this signal) as soon as the handler returns. A
-        // hardware fault would also repeat on its own when we return.
-        // SAFETY: sigaction and raise are async-signal-safe.
+    if target == libc::SIG_IGN || target == libc::SIG_DFL {
+        // Without us the kernel would kill the process with this signal: by
+        // the default action, and for a fault also when the signal was
+        // ignored (it forces the default action on a synchronous fault it
+        // cannot deliver). Our handler stands in the way of both, so put
+        // the default back and raise the signal: it is delivered, and kills
+        // the process, as soon as the handler returns (before that, for a
+        // fault, the instruction would fault again under the default). A
+        // handler that merely returned while the previous action was
+        // SIG_IGN would re-run the faulting instruction into this handler
+        // for ever.
+        // SAFETY: a zeroed sigaction with an empty mask is SIG_DFL;
+        // sigemptyset, sigaction and raise are async-signal-safe.
         unsafe {
-            libc::sigaction(signal, previous, ptr::null_mut());
+            let mut default: libc::sigaction = core::mem::zeroed();
+            default.sa_sigaction = libc::SIG_DFL;
+            libc::sigemptyset(&mut default.sa_mask);
+            libc::sigaction(signal, &default, ptr::null_mut());
             libc::raise(signal);
         }
         return;

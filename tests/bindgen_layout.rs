@@ -60,6 +60,7 @@ fn our_function(name: &str) -> Option<&'static str> {
         "ontop_fcontext" => "fcontext::raw::ontop_fcontext",
         "create_fcontext_stack" => "fcontext::create_fcontext_stack",
         "destroy_fcontext_stack" => "fcontext::destroy_fcontext_stack",
+        "fcontext_install_overflow_handler" => "fcontext::fcontext_install_overflow_handler",
         _ => return None,
     })
 }
@@ -234,7 +235,7 @@ fn rust_declarations_match_the_c_header() {
         check.push_str(&format!("fn typedef_{c}(a: {ours}) -> sig::{c} {{ a }}\n"));
     }
     let names = functions(&sig_side);
-    assert_eq!(names.len(), 5, "functions bindgen found: {names:?}");
+    assert_eq!(names.len(), 6, "functions bindgen found: {names:?}");
     for name in &names {
         let ours = our_function(name)
             .unwrap_or_else(|| panic!("no Rust declaration for C function {name}"));

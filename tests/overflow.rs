@@ -1,7 +1,9 @@
 //! The stack-overflow reporter with the public API: a coroutine with runaway
 //! recursion, run in a child process (this test binary re-executed with
 //! `FCONTEXT_OVERFLOW_TEST_CHILD` set), must print the report naming its
-//! stack's exact range and die by SIGABRT.
+//! stack's exact range and die by SIGABRT. A fault that is not an overflow
+//! must end the child as it would have without the handler, also when the
+//! child started with the signal ignored.
 
 #[path = "../cpp-tests/src/tools.rs"]
 #[allow(dead_code)]
@@ -76,12 +78,71 @@ fn overflow_child_resumed_elsewhere() {
     unreachable!("the overflow should have aborted the process");
 }
 
+/// Caps the child's CPU time, so a handler that keeps returning into the
+/// faulting instruction ends the child by SIGXCPU (a test failure) instead
+/// of spinning for ever.
+fn limit_cpu_time() {
+    let limit = libc::rlimit {
+        rlim_cur: 5,
+        rlim_max: 6,
+    };
+    // SAFETY: plain setrlimit on this process.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_CPU, &limit) }, 0);
+}
+
+/// The current disposition of `signal` (`sa_sigaction`).
+fn disposition(signal: libc::c_int) -> libc::sighandler_t {
+    // SAFETY: a query only; `old` is a valid out buffer.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        assert_eq!(libc::sigaction(signal, std::ptr::null(), &mut old), 0);
+        old.sa_sigaction
+    }
+}
+
+/// In the child: an ordinary fault (not in any guard page) after the
+/// handler is installed. `signal` picks SIGSEGV (a write through a null
+/// pointer) or SIGBUS (a read of a file mapping past the end of its file).
+fn ordinary_fault_child(signal: libc::c_int) {
+    limit_cpu_time();
+    // The parent started us with `signal` ignored; std left it so.
+    assert_eq!(disposition(signal), libc::SIG_IGN);
+    fcontext::overflow::install_overflow_handler().unwrap();
+    eprintln!("FAULTING");
+    if signal == libc::SIGSEGV {
+        // SAFETY: deliberately faulting write (nothing is mapped at 0).
+        unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u64>(), 1) };
+    } else {
+        // SAFETY: an empty memfd of one page mapped over two pages; reading
+        // the second page (wholly past the end of file) raises SIGBUS.
+        unsafe {
+            let page = libc::sysconf(libc::_SC_PAGESIZE) as usize;
+            let fd = libc::memfd_create(c"fcontext-sigbus".as_ptr(), 0);
+            assert!(fd >= 0);
+            assert_eq!(libc::ftruncate(fd, page as libc::off_t), 0);
+            let map = libc::mmap(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                fd,
+                0,
+            );
+            assert_ne!(map, libc::MAP_FAILED);
+            std::ptr::read_volatile(map.cast::<u8>().add(page));
+        }
+    }
+    unreachable!("the fault should have killed the process");
+}
+
 #[test]
 fn child_entry() {
     match std::env::var(CHILD).as_deref() {
         Ok("main") => overflow_child(false),
         Ok("thread") => overflow_child(true),
         Ok("resumed-elsewhere") => overflow_child_resumed_elsewhere(),
+        Ok("ignored-segv") => ordinary_fault_child(libc::SIGSEGV),
+        Ok("ignored-bus") => ordinary_fault_child(libc::SIGBUS),
         _ => {}
     }
 }
@@ -113,4 +174,34 @@ fn coroutine_overflow_is_reported_on_a_spawned_thread() {
 #[test]
 fn coroutine_overflow_is_reported_on_a_thread_that_only_resumes() {
     check("resumed-elsewhere");
+}
+
+/// Runs the child `mode` with `signal` ignored from its start (as when a
+/// parent ignored it before exec): the ordinary fault must kill it by that
+/// signal, as the kernel does for a faulting process without our handler.
+fn check_ignored(mode: &str, signal: libc::c_int) {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", "child_entry", "--nocapture"])
+        .env(CHILD, mode);
+    // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(signal, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    let stderr = tools::assert_killed_by(&out, signal, "FAULTING");
+    assert!(!stderr.contains("stack overflow"), "{stderr}");
+}
+
+#[test]
+fn ordinary_segv_kills_when_sigsegv_was_ignored() {
+    check_ignored("ignored-segv", libc::SIGSEGV);
+}
+
+#[test]
+fn ordinary_sigbus_kills_when_sigbus_was_ignored() {
+    check_ignored("ignored-bus", libc::SIGBUS);
 }

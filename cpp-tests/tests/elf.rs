@@ -1,6 +1,7 @@
 //! What the built libraries look like to the linker and loader (issue items
 //! 2 and 3): the exact export list of `libfcontext.so` (the issue's 13
-//! symbols, plus the copy-stack extension's declared functions), its SONAME,
+//! symbols, the overflow reporter's installer, plus the copy-stack
+//! extension's declared functions), its SONAME,
 //! a non-executable stack, and the IBT property of the assembly object.
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
@@ -27,6 +28,10 @@ const EXPORTS: [&str; 13] = [
     "destroy_fcontext_stack",
 ];
 
+/// fcontext's own addition to `fcontext.h`: the C entry of the overflow
+/// reporter.
+const OVERFLOW_EXPORT: &str = "fcontext_install_overflow_handler";
+
 /// Functions declared by the copy-stack extension header
 /// (`include/fcontext_copystack.h`), which the library also exports.
 fn copystack_functions() -> Vec<String> {
@@ -48,8 +53,9 @@ fn copystack_functions() -> Vec<String> {
         .collect()
 }
 
-/// The export list is exactly the issue's 13 symbols plus the functions of
-/// the public copy-stack header: no Rust std symbol and nothing undeclared.
+/// The export list is exactly the issue's 13 symbols, the overflow
+/// installer and the functions of the public copy-stack header: no Rust std
+/// symbol and nothing undeclared.
 #[test]
 fn shared_library_exports_exactly_the_declared_symbols() {
     let so = &tools::artifacts().cdylib;
@@ -61,6 +67,7 @@ fn shared_library_exports_exactly_the_declared_symbols() {
     let extension = copystack_functions();
     let expected: BTreeSet<&str> = EXPORTS
         .into_iter()
+        .chain([OVERFLOW_EXPORT])
         .chain(extension.iter().map(String::as_str))
         .collect();
     assert_eq!(found, expected, "nm -D --defined-only:\n{nm}");
