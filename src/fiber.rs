@@ -65,7 +65,10 @@ fn unwind_marker() -> *mut c_void {
 /// printed). Dropping a `Fiber` unwinds the stack of the context it stands
 /// for, running every destructor there; for a fiber made by [`Fiber::new`]
 /// the unwind ends at its entry, which then frees the stack and returns to
-/// the dropper. Dropping the handle of a thread's original stack (directly,
+/// the dropper, whose `drop` returns only then. A fiber that catches that
+/// unwind aborts the process when it ends (or when the payload reaches any
+/// other fiber's entry); until then the dropper waits, as for any
+/// destructor that has not finished. Dropping the handle of a thread's original stack (directly,
 /// or because a panicking fiber held it) has nowhere to stop and aborts the
 /// process with a message, as does catching the unwind.
 ///

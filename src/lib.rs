@@ -191,6 +191,13 @@
 //! * **C helpers and the raw layer** ([`raw`], the `extern "C"` exports):
 //!   `unsafe`, with each function's contract in its docs and the headers.
 //!
+//! **Known gap** (not yet closed): a suspended coroutine kept in a
+//! `thread_local!` whose body holds, across a `suspend`, a reference from
+//! *another* thread-local, is unwound when the thread's thread-locals are
+//! destroyed; if the other thread-local was destroyed first, destructors on
+//! the coroutine's stack can reach its dropped value. Do not keep suspended
+//! coroutines in thread-locals that way.
+//!
 //! The `unsafe` opt-ins, in one list: [`SendCoroutine::new`] /
 //! [`SendCoroutine::with_stack`] (migration), [`copystack::CopyStack::new`]
 //! / [`copystack::CopyStackSource::new`] (copy stacks), implementing

@@ -60,11 +60,18 @@ impl Task<'_> {
 }
 
 /// Drops a task's panic payload without letting a panic of its destructor
-/// escape: such a second payload is leaked (dropping it could panic again).
+/// escape. The panic of such a destructor has a payload of its own, dropped
+/// the same way; after a few payloads that all panic the last one is leaked,
+/// so a pathological chain cannot keep the pass busy.
 fn drop_payload(payload: Box<dyn Any + Send>) {
-    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        core::mem::forget(again);
+    let mut payload = payload;
+    for _ in 0..8 {
+        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            Ok(()) => return,
+            Err(again) => payload = again,
+        }
     }
+    core::mem::forget(payload);
 }
 
 /// Counters kept by a [`Scheduler`].

@@ -52,6 +52,10 @@ fn quiet<T>(f: impl FnOnce() -> T) -> T {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "sanitize-address",
+    ignore = "leaks on purpose, which LeakSanitizer reports (Valgrind runs it)"
+)]
 fn forgotten_handles_leak_but_break_nothing() {
     let drops = Rc::new(Cell::new(0));
 
@@ -97,6 +101,10 @@ fn forgotten_handles_leak_but_break_nothing() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "sanitize-address",
+    ignore = "leaks on purpose, which LeakSanitizer reports (Valgrind runs it)"
+)]
 fn forgotten_copy_stack_coroutines_leave_their_siblings_working() {
     let shared = SharedStack::new(64 * 1024).unwrap();
     let body = |y: &Yielder<u64, u64>, mut x: u64| {

@@ -197,11 +197,19 @@ fn check_ignored(mode: &str, signal: libc::c_int) {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "sanitize-address",
+    ignore = "ASan installs its own SIGSEGV/SIGBUS handler"
+)]
 fn ordinary_segv_kills_when_sigsegv_was_ignored() {
     check_ignored("ignored-segv", libc::SIGSEGV);
 }
 
 #[test]
+#[cfg_attr(
+    feature = "sanitize-address",
+    ignore = "ASan installs its own SIGSEGV/SIGBUS handler"
+)]
 fn ordinary_sigbus_kills_when_sigbus_was_ignored() {
     check_ignored("ignored-bus", libc::SIGBUS);
 }

@@ -283,6 +283,10 @@ impl Slot {
                     if stack.owner.get() == slot {
                         stack.owner.set(ptr::null_mut());
                     }
+                    // Its frames are gone and every other coroutine's bytes
+                    // are in their buffers: no poisoning of its scopes may
+                    // survive into the next coroutine's frames (ASan build).
+                    crate::tools::asan_unpoison(stack.bottom, stack.size());
                     Slot::free_buf(slot);
                 }
             }
