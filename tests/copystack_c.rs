@@ -18,25 +18,9 @@ fn build() -> Option<PathBuf> {
 }
 
 fn compile() -> Option<PathBuf> {
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    tools::need_tool(&cc)?;
-    let dir = tools::work_dir("copystack_c");
-    let out = dir.join("copystack");
-    let repo = tools::repo_dir();
-    tools::run_ok(
-        Command::new(&cc)
-            .args(["-std=c11", "-O1", "-g", "-Wall", "-Werror"])
-            // The escape test moves the stack pointer past the guard page
-            // with alloca; stack-clash probes would touch the guard first.
-            .arg("-fno-stack-clash-protection")
-            .arg("-I")
-            .arg(repo.join("include"))
-            .arg(repo.join("tests/c/copystack.c"))
-            .arg("-o")
-            .arg(&out)
-            .arg(&tools::artifacts().staticlib),
-    );
-    Some(out)
+    // The escape test moves the stack pointer past the guard page with
+    // alloca; stack-clash probes would touch the guard first.
+    tools::compile_c_test("copystack", &["-fno-stack-clash-protection"])
 }
 
 #[test]

@@ -20,22 +20,7 @@ fn build() -> Option<PathBuf> {
 }
 
 fn compile() -> Option<PathBuf> {
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    tools::need_tool(&cc)?;
-    let dir = tools::work_dir("overflow_c");
-    let out = dir.join("overflow");
-    let repo = tools::repo_dir();
-    tools::run_ok(
-        Command::new(&cc)
-            .args(["-std=c11", "-O1", "-g", "-Wall", "-Werror"])
-            .arg("-I")
-            .arg(repo.join("include"))
-            .arg(repo.join("tests/c/overflow.c"))
-            .arg("-o")
-            .arg(&out)
-            .arg(&tools::artifacts().staticlib),
-    );
-    Some(out)
+    tools::compile_c_test("overflow", &[])
 }
 
 fn run(exe: &PathBuf, mode: &str) -> Output {

@@ -299,3 +299,25 @@ pub fn assert_child_ok(out: &Output) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Compiles the C test program `tests/c/<name>.c` of the `fcontext` package
+/// against `libfcontext.a` (with `extra` flags) into a work directory, or a
+/// [`skip`] and `None` without a C compiler. Callers cache the result.
+pub fn compile_c_test(name: &str, extra: &[&str]) -> Option<PathBuf> {
+    let cc = env::var("CC").unwrap_or_else(|_| "cc".into());
+    need_tool(&cc)?;
+    let out = work_dir(&format!("{name}_c")).join(name);
+    let repo = repo_dir();
+    run_ok(
+        Command::new(&cc)
+            .args(["-std=c11", "-O1", "-g", "-Wall", "-Werror"])
+            .args(extra)
+            .arg("-I")
+            .arg(repo.join("include"))
+            .arg(repo.join("tests/c").join(format!("{name}.c")))
+            .arg("-o")
+            .arg(&out)
+            .arg(&artifacts().staticlib),
+    );
+    Some(out)
+}
