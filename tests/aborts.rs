@@ -1,6 +1,6 @@
 //! Misuse that cannot be recovered from must abort with a clear message.
 //! Each case runs in a child process (this test binary, re-run with one
-//! test selected and `FCONTEXT_ABORT_CASE` set), whose death by SIGABRT and
+//! test selected, by `tools::rerun_in_child`), whose death by SIGABRT and
 //! stderr are checked.
 
 #[path = "../cpp-tests/src/tools.rs"]
@@ -10,7 +10,6 @@ mod tools;
 use fcontext::copystack::{CopyStack, SharedStack};
 use fcontext::{Coroutine, Fiber, Yielder};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::process::Command;
 
 /// A place on `shared` for one coroutine of this file.
 fn place(shared: &SharedStack) -> CopyStack {
@@ -22,16 +21,13 @@ fn place(shared: &SharedStack) -> CopyStack {
 /// In the parent: runs `test_name` in a child with the case enabled and
 /// checks it aborted printing `message`. In the child: returns true.
 fn in_child(test_name: &str, message: &str) -> bool {
-    if std::env::var_os("FCONTEXT_ABORT_CASE").is_some() {
-        return true;
+    match tools::rerun_in_child(test_name, std::time::Duration::from_secs(60)) {
+        Some(out) => {
+            tools::assert_killed_by(&out, libc::SIGABRT, message);
+            false
+        }
+        None => true,
     }
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
-        .env("FCONTEXT_ABORT_CASE", "1")
-        .output()
-        .unwrap();
-    tools::assert_killed_by(&out, libc::SIGABRT, message);
-    false
 }
 
 #[test]
