@@ -4,9 +4,9 @@
  * (that file includes this one; only symbol decoration and ELF notes differ).
  *
  * Frame of a suspended context. `fctx` is the address of its lowest byte and
- * the saved stack pointer. Layout identical to Boost.Context 1.74 (ABI.md
- * section 10), so suspended and fresh frames of either library resume each
- * other.
+ * the saved stack pointer. Layout identical to Boost.Context 1.74
+ * (docs/ABI.md#arm64-elf-and-mach-o), so suspended and fresh frames of
+ * either library resume each other.
  *
  *   offset | size | saved item               | make_fcontext writes
  *   -------+------+--------------------------+-------------------------------

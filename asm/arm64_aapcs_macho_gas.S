@@ -2,7 +2,7 @@
  * fcontext for arm64, AAPCS64 (Apple variant), Mach-O, clang assembler.
  *
  * Frame of a suspended context (fctx = its lowest address), identical to
- * Boost.Context 1.74 and to the ELF file (ABI.md sections 10 and 11):
+ * Boost.Context 1.74 and to the ELF file (docs/ABI.md#arm64-elf-and-mach-o):
  *
  *   offset | size | saved item               | make_fcontext writes
  *   -------+------+--------------------------+-------------------------------

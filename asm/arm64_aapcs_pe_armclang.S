@@ -5,7 +5,7 @@
  *
  * Frame of a suspended context; fctx is its lowest address and the saved SP.
  * Layout of Boost.Context's Windows arm64 files (first in Boost 1.80; Boost
- * 1.74 has none; ABI.md section 12). The TEB is addressed through x18.
+ * 1.74 has none; docs/ABI.md#arm64-windows). The TEB is addressed through x18.
  *
  *   offset | size | saved item                          | make_fcontext writes
  *   -------+------+-------------------------------------+---------------------

@@ -2,7 +2,7 @@
  * fcontext for 32-bit arm, AAPCS (hard-float VFP: d8-d15 saved), ELF, GNU as.
  *
  * Frame of a suspended context; fctx is its lowest address and the saved SP.
- * Layout identical to Boost.Context 1.74 (ABI.md section 13).
+ * Layout identical to Boost.Context 1.74 (docs/ABI.md#arm32-elf).
  *
  *   offset | size | saved item                          | make_fcontext writes
  *   -------+------+-------------------------------------+---------------------

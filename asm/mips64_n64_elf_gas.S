@@ -2,7 +2,7 @@
  * fcontext for mips64 (little- or big-endian), n64 ABI, ELF, GNU as.
  *
  * Frame of a suspended context; fctx is its lowest address and the saved sp.
- * Same size and offsets as Boost.Context 1.74 (ABI.md section 17); one slot
+ * Same size and offsets as Boost.Context 1.74 (docs/ABI.md#mips64-n64); one slot
  * changes meaning (gp, marked *).
  *
  *   offset | size | saved item                   | make_fcontext writes

@@ -3,7 +3,7 @@
  * ELFv1 (big-endian, function descriptors) is not implemented.
  *
  * Frame of a suspended context; fctx is its lowest address and the saved r1.
- * THIS FRAME DIFFERS FROM BOOST 1.74 (ABI.md section 15): Boost saves only
+ * THIS FRAME DIFFERS FROM BOOST 1.74 (docs/ABI.md#ppc64le-elfv2): Boost saves only
  * r14-r31, CR and LR, so a double held in f14-f31 or a vector in v20-v31 --
  * callee-saved in ELFv2 -- is clobbered by its switch. Ours saves them, plus
  * the FPSCR and VSCR control bits (ELFv2 "limited-access": preserved across

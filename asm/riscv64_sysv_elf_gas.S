@@ -3,7 +3,7 @@
  * registers), ELF, GNU as.
  *
  * Frame of a suspended context; fctx is its lowest address and the saved SP.
- * Layout identical to Boost.Context 1.74 (ABI.md section 14).
+ * Layout identical to Boost.Context 1.74 (docs/ABI.md#riscv64).
  *
  *   offset | size  | saved item               | make_fcontext writes
  *   -------+-------+--------------------------+---------------------

@@ -3,7 +3,7 @@
  *
  * Frame of a suspended context; fctx is its lowest address and the saved
  * r15. Layout and fresh-context protocol identical to Boost.Context 1.74
- * (ABI.md section 16).
+ * (docs/ABI.md#s390x).
  *
  *   offset | size | saved item                           | make_fcontext writes
  *   -------+------+--------------------------------------+---------------------

@@ -777,7 +777,7 @@ static int run_interop(const char *lib, const frame_spec_t *boost_frame) {
     }
     const impl_t *o = &g_ours, *b = &g_boost;
     frame_check(b, boost_frame, "Boost's make_fcontext matches its documented frame layout");
-    /* Information, not a check: Boost 1.74 breaks the i386 psABI here (ABI.md). */
+    /* Information, not a check: Boost 1.74 breaks the i386 psABI here (docs/ABI.md#i386-sysv-elf). */
     uintptr_t boost_sp = first_misaligned_entry(b);
     printf("info Boost's fresh contexts enter %s\n",
            boost_sp ? "misaligned for this ABI (ours are checked aligned)" : "aligned");
