@@ -16,8 +16,8 @@
  * report errors; breaking these rules is undefined behaviour:
  *   - make_fcontext(sp, size, fn): sp is the top (one past the highest byte)
  *     of writable memory that outlives the context and holds fn's deepest
- *     call chain plus the frame (64 bytes on x86_64, at most 0x150 on any
- *     target). size is only read on Windows. fn receives the transfer of the
+ *     call chain plus the frame (64 bytes on x86_64, under a kilobyte on
+ *     any target; docs/ABI.md). size is only read on Windows. fn receives the transfer of the
  *     first jump. If fn returns, the process exits with status 0 via _exit().
  *   - jump_fcontext(to, vp) / ontop_fcontext(to, vp, fn): `to` is a handle
  *     from make_fcontext or from a transfer, used once (each handle names one
