@@ -464,6 +464,29 @@ where
 /// let mut co = Coroutine::new(|_: &Yielder<(), ()>, ()| {}).unwrap();
 /// std::thread::spawn(move || co.resume(()));
 /// ```
+///
+/// # Inputs are `'static`
+/// The body is `'static`, and so is what `resume` passes in: a coroutine
+/// may be leaked (`mem::forget`) while suspended, and then its frames never
+/// end. A borrow handed in with an input could end while a frame still
+/// uses it, for example through a scoped thread the body started around a
+/// `suspend`:
+///
+/// ```compile_fail,E0521
+/// use fcontext::{Coroutine, Yielder};
+///
+/// let mut data = vec![0u64; 1024];
+/// let mut co = Coroutine::new(|y: &Yielder<&mut [u64], ()>, d: &mut [u64]| {
+///     std::thread::scope(|s| {
+///         s.spawn(move || d.fill(1)); // still writing after `data` is freed
+///         y.suspend(());
+///     });
+/// })
+/// .unwrap();
+/// co.resume(&mut data).unwrap(); // error: the input must be 'static
+/// std::mem::forget(co);
+/// drop(data);
+/// ```
 pub struct Coroutine<I, Y, R, S: Stack = DefaultStack> {
     /// The suspended coroutine; null before its first switch (see `fresh`)
     /// and once it has finished, so one test sends both to the cold path.
@@ -486,6 +509,7 @@ impl<I, Y, R> Coroutine<I, Y, R, DefaultStack> {
     /// When the stack cannot be mapped.
     pub fn new<F>(f: F) -> Result<Self, StackError>
     where
+        I: 'static,
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
     {
         Ok(Self::with_stack(DefaultStack::with_default_size()?, f))
@@ -500,6 +524,7 @@ impl<I, Y, R, S: Stack> Coroutine<I, Y, R, S> {
     /// an eighth of it) is boxed, so any capture size works on any stack.
     pub fn with_stack<F>(stack: S, f: F) -> Self
     where
+        I: 'static,
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
     {
         // The closure is moved onto the coroutine's stack (stored at its top,
@@ -870,12 +895,15 @@ impl<I, Y, R> SendCoroutine<I, Y, R, DefaultStack> {
     /// `suspend`), no `MutexGuard`, `Rc`, `RefCell` borrow or other `!Send`
     /// value, and nothing that assumes the thread stays the same (a cached
     /// thread id used for safety). Values used only between two suspends
-    /// are fine.
+    /// are fine. A panic in flight is thread-bound too: the body must not
+    /// suspend from a destructor while it unwinds (the standard library
+    /// counts panics per thread, and the unwind would finish on another).
     ///
     /// # Errors
     /// When the stack cannot be mapped.
     pub unsafe fn new<F>(f: F) -> Result<Self, StackError>
     where
+        I: 'static,
         F: FnOnce(&Yielder<I, Y>, I) -> R + Send + 'static,
     {
         Ok(SendCoroutine {
@@ -891,6 +919,7 @@ impl<I, Y, R, S: Stack> SendCoroutine<I, Y, R, S> {
     /// As [`SendCoroutine::new`].
     pub unsafe fn with_stack<F>(stack: S, f: F) -> Self
     where
+        I: 'static,
         F: FnOnce(&Yielder<I, Y>, I) -> R + Send + 'static,
     {
         SendCoroutine {

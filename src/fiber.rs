@@ -25,6 +25,7 @@ use crate::raw::{FcontextT, Transfer};
 use crate::stack::{DefaultStack, Stack, StackError};
 use crate::switch;
 use core::any::Any;
+use core::cell::Cell;
 use core::ffi::c_void;
 use core::fmt;
 use core::mem::ManuallyDrop;
@@ -198,12 +199,34 @@ impl Fiber {
 
 impl Drop for Fiber {
     fn drop(&mut self) {
+        use core::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT_TOKEN: AtomicUsize = AtomicUsize::new(1);
         let target = self.ctx.as_ptr();
+        // The request lives in this frame, linked into the thread's list,
+        // for as long as this drop waits for the unwind.
+        let request = Pending {
+            token: NEXT_TOKEN.fetch_add(1, Ordering::Relaxed),
+            target: target as usize,
+            back_to: Cell::new(ptr::null_mut()),
+            taken: Cell::new(false),
+            next: PENDING.get(),
+        };
+        PENDING.set(&request);
         // SAFETY: our context is suspended and unconsumed; `request_unwind`
-        // records the request and makes its pending switch raise the private
-        // unwind payload, which the fiber's root catches before it frees its
-        // stack and comes back.
-        unsafe { switch::ontop(target, target, request_unwind) };
+        // completes the request and makes its pending switch raise the
+        // private unwind payload, which the fiber's root catches before it
+        // frees its stack and comes back here.
+        unsafe {
+            switch::ontop(
+                target,
+                ptr::from_ref(&request).cast_mut().cast(),
+                request_unwind,
+            )
+        };
+        // Requests made after ours belong to drops that ran during the
+        // unwind and have returned, so ours is the head again.
+        debug_assert!(core::ptr::eq(PENDING.get(), &request));
+        PENDING.set(request.next);
     }
 }
 
@@ -235,40 +258,66 @@ impl Drop for FiberUnwind {
     }
 }
 
-/// One unwind request of a dropped [`Fiber`] handle, kept on the thread
-/// that dropped it until the fiber's root takes it.
+/// One unwind request of a dropped [`Fiber`] handle. It lives in the
+/// frame of the `Fiber::drop` that made it, which waits in its switch until
+/// the fiber's root takes the request and switches back; meanwhile it is
+/// linked into this thread's [`PENDING`] list.
 struct Pending {
     /// Unique in the process, so a payload taken to another thread never
     /// matches a request there.
     token: usize,
     /// The dropped context (its saved stack pointer, inside its stack).
     target: usize,
-    /// The dropper, suspended in `Fiber::drop`'s switch.
-    back_to: FcontextT,
+    /// The dropper, suspended in `Fiber::drop`'s switch (set by
+    /// `request_unwind`).
+    back_to: Cell<FcontextT>,
+    /// A root took the request (it is going back to the dropper).
+    taken: Cell<bool>,
+    /// The request made before this one on this thread.
+    next: *const Pending,
 }
 
 std::thread_local! {
-    /// This thread's unwind requests not yet taken by a fiber's root (more
-    /// than one while a fiber being unwound drops other fibers).
-    static PENDING: core::cell::RefCell<Vec<Pending>> =
-        const { core::cell::RefCell::new(Vec::new()) };
+    /// The newest of this thread's unwind requests (more than one while a
+    /// fiber being unwound drops other fibers). A plain pointer with no
+    /// destructor, so drops during thread-local destruction still find it.
+    static PENDING: Cell<*const Pending> = const { Cell::new(ptr::null()) };
+}
+
+/// The first `f(request)` that is `Some`, over this thread's requests not
+/// yet taken, newest first.
+fn find_request<T>(mut f: impl FnMut(&Pending) -> Option<T>) -> Option<T> {
+    let mut at = PENDING.get();
+    while !at.is_null() {
+        // SAFETY: every request in the list lives in the frame of a drop
+        // that is waiting in its switch and unlinks it before returning, so
+        // it is alive while linked; it is only read through shared
+        // references (its mutable parts are cells).
+        let request = unsafe { &*at };
+        if !request.taken.get() {
+            if let Some(found) = f(request) {
+                return Some(found);
+            }
+        }
+        at = request.next;
+    }
+    None
 }
 
 /// Takes the request `token` if it is this thread's and was made for a
 /// context on `stack`: the dropper to go back to.
 fn take_request(token: usize, stack: &core::ops::Range<usize>) -> Option<FcontextT> {
-    PENDING.with(|pending| {
-        let mut pending = pending.borrow_mut();
-        let i = pending
-            .iter()
-            .position(|p| p.token == token && stack.contains(&p.target))?;
-        Some(pending.swap_remove(i).back_to)
+    find_request(|p| {
+        (p.token == token && stack.contains(&p.target)).then(|| {
+            p.taken.set(true);
+            p.back_to.get()
+        })
     })
 }
 
 /// True when a request made for a context on `stack` is still waiting.
 fn request_pending_for(stack: &core::ops::Range<usize>) -> bool {
-    PENDING.with(|pending| pending.borrow().iter().any(|p| stack.contains(&p.target)))
+    find_request(|p| stack.contains(&p.target).then_some(())).is_some()
 }
 
 /// Handles what a switch delivered to a fiber-side pending switch.
@@ -337,25 +386,19 @@ fn on_thread_stack() -> bool {
     }
 }
 
-/// `ontop` function of `Drop`: records the request (the dropper in
-/// `t.fctx`, the dropped context in `t.data`) on this thread and turns the
-/// switch into an unwind request carrying its token.
+/// `ontop` function of `Drop`: completes the request (`t.data`) with the
+/// dropper's context (`t.fctx`) and turns the switch into an unwind request
+/// carrying its token.
 ///
 /// # Safety
-/// Only for `ontop_fcontext` from `Fiber::drop`.
+/// Only for `ontop_fcontext` from `Fiber::drop`, whose `t.data` is its live
+/// [`Pending`].
 unsafe extern "C" fn request_unwind(t: Transfer) -> Transfer {
-    use core::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT_TOKEN: AtomicUsize = AtomicUsize::new(1);
-    let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
-    PENDING.with(|pending| {
-        pending.borrow_mut().push(Pending {
-            token,
-            target: t.data as usize,
-            back_to: t.fctx,
-        })
-    });
+    // SAFETY: the dropper passed its request, alive while it waits.
+    let request = unsafe { &*t.data.cast::<Pending>() };
+    request.back_to.set(t.fctx);
     Transfer {
-        fctx: token as FcontextT,
+        fctx: request.token as FcontextT,
         data: unwind_marker(),
     }
 }

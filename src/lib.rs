@@ -191,12 +191,21 @@
 //! * **C helpers and the raw layer** ([`raw`], the `extern "C"` exports):
 //!   `unsafe`, with each function's contract in its docs and the headers.
 //!
-//! **Known gap** (not yet closed): a suspended coroutine kept in a
-//! `thread_local!` whose body holds, across a `suspend`, a reference from
-//! *another* thread-local, is unwound when the thread's thread-locals are
-//! destroyed; if the other thread-local was destroyed first, destructors on
-//! the coroutine's stack can reach its dropped value. Do not keep suspended
-//! coroutines in thread-locals that way.
+//! **Known gaps** (not yet closed). Both come from the same fact: a
+//! suspended coroutine's frames can still exist when its thread's
+//! thread-locals are destroyed, while `LocalKey::with` assumes its closure
+//! returns before then.
+//! * A suspended coroutine kept in a `thread_local!` whose body holds,
+//!   across a `suspend`, a reference from *another* thread-local is unwound
+//!   when the thread's thread-locals are destroyed; if the other one was
+//!   destroyed first, destructors on the coroutine's stack can reach its
+//!   dropped value.
+//! * A coroutine leaked (`mem::forget`) while suspended inside
+//!   `LocalKey::with`, after lending that reference to a scoped thread,
+//!   lets the scoped thread use the value after the thread exits.
+//!
+//! Do not keep suspended coroutines in thread-locals or leak them while
+//! they hold thread-local references.
 //!
 //! The `unsafe` opt-ins, in one list: [`SendCoroutine::new`] /
 //! [`SendCoroutine::with_stack`] (migration), [`copystack::CopyStack::new`]

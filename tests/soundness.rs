@@ -379,3 +379,44 @@ fn fiber_that_forgets_its_unwind_payload_aborts() {
     drop(fiber);
     unreachable!("the fiber's end must abort");
 }
+
+/// Found in review: a suspended fiber kept in a thread-local is dropped
+/// during thread-local destruction; the crate's own per-thread record of
+/// unwind requests was a thread-local with a destructor, already gone by
+/// then when a fiber had been dropped on that thread before, so the drop
+/// aborted instead of unwinding the fiber. The records now live in the
+/// droppers' frames.
+#[test]
+fn fiber_in_a_thread_local_is_unwound_at_thread_exit() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if let Some(out) = child("fiber_in_a_thread_local_is_unwound_at_thread_exit") {
+        tools::assert_child_ok(&out);
+        return;
+    }
+    static UNWOUND: AtomicUsize = AtomicUsize::new(0);
+    struct CountsDrop;
+    impl Drop for CountsDrop {
+        fn drop(&mut self) {
+            UNWOUND.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    thread_local! {
+        static KEPT: RefCell<Option<Fiber>> = const { RefCell::new(None) };
+    }
+    std::thread::spawn(|| {
+        // Registered first, so destroyed after anything registered later.
+        KEPT.with(|_| {});
+        // A fiber dropped here touches the crate's per-thread state after.
+        drop(Fiber::new(|main| main).unwrap());
+        let fiber = Fiber::new(|main| {
+            let _counts = CountsDrop;
+            main.resume().unwrap()
+        })
+        .unwrap();
+        let fiber = fiber.resume().unwrap();
+        KEPT.with(|k| *k.borrow_mut() = Some(fiber));
+    })
+    .join()
+    .unwrap();
+    assert_eq!(UNWOUND.load(Ordering::SeqCst), 1);
+}

@@ -7,7 +7,7 @@
 //! | Type | Memory | Guard page | Use it when |
 //! |---|---|---|---|
 //! | [`ProtectedStack`] ([`DefaultStack`]) | `mmap`, committed lazily by the kernel | yes | the default: an overflow faults instead of corrupting memory |
-//! | [`FixedStack`] | the global allocator | no | no `mmap` available or wanted, tiny stacks, tests |
+//! | [`FixedStack`] | the global allocator, lowest page `mprotect`ed | yes | stack memory from (and counted by) the allocator |
 //! | [`PooledStack`] from a [`StackPool`] | a cached [`ProtectedStack`] | yes | many short-lived coroutines: creation skips `mmap`/`munmap` |
 //!
 //! Sizes follow [`stack_traits`](crate::stack_traits): the default is
@@ -17,12 +17,14 @@
 //! [`maximum_size`](crate::stack_traits::maximum_size). A size outside those
 //! limits is a [`StackError`], never a panic.
 //!
-//! The minimum (`SIGSTKSZ`, about 8-16 KiB) holds the crate's own frames
-//! and a small body, but not, for example, the default panic hook printing
-//! a backtrace; give any coroutine that may panic or call into deep library
-//! code a stack of the default size or more. On a [`ProtectedStack`] running
-//! out is a fault in the guard page; on a [`FixedStack`] it silently
-//! overwrites the memory below.
+//! The minimum (`SIGSTKSZ`: 8-16 KiB on most machines, 47,808 bytes on a
+//! CPU with AMX) holds the crate's own frames and a small body, but not,
+//! for example, the default panic hook printing a backtrace; give any
+//! coroutine that may panic or call into deep library code a stack of the
+//! default size or more. On every stack type running out is a fault in the
+//! guard page below the stack (reported readably once
+//! [`install_overflow_handler`](crate::overflow::install_overflow_handler)
+//! ran), never a write into other memory.
 //!
 //! [`Coroutine`]: crate::Coroutine
 //! [`Fiber`]: crate::Fiber
