@@ -651,8 +651,22 @@ fn wine_env(prefix: &Path) -> Vec<(String, PathBufOrStr)> {
 /// wineboot takes a while; later runs reuse it).
 fn wine_prefix() -> std::result::Result<PathBuf, String> {
     let prefix = util::target_dir().join("xtask").join("wineprefix");
-    if prefix.join("system.reg").is_file() {
+    // A prefix made before wine32 was installed lacks its 32-bit half
+    // (32-bit programs then fail to load kernel32.dll): make it again.
+    let wants_wow64 = Path::new("/usr/lib/wine/wine").is_file();
+    let has_wow64 = prefix
+        .join("drive_c/windows/syswow64/kernel32.dll")
+        .is_file();
+    if prefix.join("system.reg").is_file() && (has_wow64 || !wants_wow64) {
         return Ok(prefix);
+    }
+    if prefix.exists() {
+        println!(
+            "matrix: wine prefix {} has no 32-bit half; making it again",
+            prefix.display()
+        );
+        fs::remove_dir_all(&prefix)
+            .map_err(|e| format!("cannot remove {}: {e}", prefix.display()))?;
     }
     fs::create_dir_all(&prefix).map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
     println!(
