@@ -5,6 +5,10 @@
 // asm/README.md. MASM (`.asm`) is chosen for x86 and x86_64 `*-msvc` targets,
 // which `cc` assembles with ml/ml64; every other target gets a GNU-syntax `.S`
 // file (aarch64 Windows MSVC too: clang assembles it, see build.rs).
+//
+// One table, [`ASM_TABLE`], is the single home of "which targets are
+// supported, by which file": `select_asm` picks from it and the
+// unsupported-target error lists it. Adding a platform is one row here.
 
 /// The cargo `cfg` values of the target being built (`CARGO_CFG_TARGET_*`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,110 +47,142 @@ const ELF_OSES: &[&str] = &[
 /// eax:edx instead).
 const I386_HIDDEN_POINTER_OSES: &[&str] = &["linux", "android", "hurd"];
 
-/// Every supported target family and its file, for error messages and docs.
-pub const SUPPORTED: &[(&str, &str)] = &[
-    (
-        "x86_64 ELF (Linux, Android, *BSD, Solaris/illumos, Hurd)",
-        "x86_64_sysv_elf_gas.S",
-    ),
-    (
-        "x86_64 Apple (macOS, iOS simulator)",
-        "x86_64_sysv_macho_gas.S",
-    ),
-    ("x86_64 Windows MSVC", "x86_64_ms_pe_masm.asm"),
-    ("x86_64 Windows GNU (MinGW-w64)", "x86_64_ms_pe_gas.S"),
-    (
-        "x86 (i386..i686) Linux, Android, Hurd",
-        "i386_sysv_elf_gas.S",
-    ),
-    ("x86 Apple (macOS)", "i386_sysv_macho_gas.S"),
-    ("x86 Windows MSVC", "i386_ms_pe_masm.asm"),
-    ("x86 Windows GNU (MinGW-w64)", "i386_ms_pe_gas.S"),
-    (
-        "aarch64 ELF (Linux, Android, *BSD)",
-        "arm64_aapcs_elf_gas.S",
-    ),
-    (
-        "aarch64 Apple (macOS, iOS, tvOS, watchOS, visionOS)",
-        "arm64_aapcs_macho_gas.S",
-    ),
-    (
-        "aarch64 Windows (MSVC: assembled by clang; GNU/LLVM)",
-        "arm64_aapcs_pe_armclang.S",
-    ),
-    (
-        "arm (32-bit AAPCS) ELF (Linux, Android, *BSD)",
-        "arm_aapcs_elf_gas.S",
-    ),
-    ("riscv64 (LP64D) ELF", "riscv64_sysv_elf_gas.S"),
-    (
-        "powerpc64 little-endian (ELFv2) ELF",
-        "ppc64_sysv_elf_gas.S",
-    ),
-    ("s390x ELF", "s390x_sysv_elf_gas.S"),
-    ("mips64 n64 ELF", "mips64_n64_elf_gas.S"),
+fn is_elf(t: &TargetCfg) -> bool {
+    ELF_OSES.contains(&t.os)
+}
+
+fn is_apple(t: &TargetCfg) -> bool {
+    t.vendor == "apple"
+}
+
+fn is_msvc(t: &TargetCfg) -> bool {
+    t.os == "windows" && t.env == "msvc"
+}
+
+fn is_mingw(t: &TargetCfg) -> bool {
+    t.os == "windows" && t.env == "gnu"
+}
+
+/// x86_64 with 64-bit pointers: x32 packs transfer_t differently.
+fn is_x86_64(t: &TargetCfg) -> bool {
+    t.arch == "x86_64" && t.pointer_width == "64"
+}
+
+/// aarch64 with 64-bit pointers: arm64_32 (watchOS) and ILP32 are other ABIs.
+fn is_aarch64(t: &TargetCfg) -> bool {
+    t.arch == "aarch64" && t.pointer_width == "64"
+}
+
+/// One supported target family.
+pub struct AsmRow {
+    /// The family as the unsupported-target error lists it.
+    pub what: &'static str,
+    /// Its file under `asm/`.
+    pub file: &'static str,
+    /// Whether a target belongs to the family. The rows are disjoint (no
+    /// target matches two; tests/asm_selection.rs checks it), so their order
+    /// only decides the order of the list.
+    pub matches: fn(&TargetCfg) -> bool,
+}
+
+/// Every supported target family and its file: the table `select_asm` picks
+/// from and the list the build error prints. An Apple vendor wins over the
+/// OS, as it always did; Windows needs env `msvc` or `gnu`.
+pub const ASM_TABLE: &[AsmRow] = &[
+    AsmRow {
+        what: "x86_64 ELF (Linux, Android, *BSD, Solaris/illumos, Hurd)",
+        file: "x86_64_sysv_elf_gas.S",
+        matches: |t| is_x86_64(t) && !is_apple(t) && is_elf(t),
+    },
+    AsmRow {
+        what: "x86_64 Apple (macOS, iOS simulator)",
+        file: "x86_64_sysv_macho_gas.S",
+        matches: |t| is_x86_64(t) && is_apple(t),
+    },
+    AsmRow {
+        what: "x86_64 Windows MSVC",
+        file: "x86_64_ms_pe_masm.asm",
+        matches: |t| is_x86_64(t) && !is_apple(t) && is_msvc(t),
+    },
+    AsmRow {
+        what: "x86_64 Windows GNU (MinGW-w64)",
+        file: "x86_64_ms_pe_gas.S",
+        matches: |t| is_x86_64(t) && !is_apple(t) && is_mingw(t),
+    },
+    AsmRow {
+        what: "x86 (i386..i686) Linux, Android, Hurd",
+        file: "i386_sysv_elf_gas.S",
+        matches: |t| t.arch == "x86" && !is_apple(t) && I386_HIDDEN_POINTER_OSES.contains(&t.os),
+    },
+    AsmRow {
+        what: "x86 Apple (macOS)",
+        file: "i386_sysv_macho_gas.S",
+        matches: |t| t.arch == "x86" && is_apple(t),
+    },
+    AsmRow {
+        what: "x86 Windows MSVC",
+        file: "i386_ms_pe_masm.asm",
+        matches: |t| t.arch == "x86" && !is_apple(t) && is_msvc(t),
+    },
+    AsmRow {
+        what: "x86 Windows GNU (MinGW-w64)",
+        file: "i386_ms_pe_gas.S",
+        matches: |t| t.arch == "x86" && !is_apple(t) && is_mingw(t),
+    },
+    AsmRow {
+        what: "aarch64 ELF (Linux, Android, *BSD)",
+        file: "arm64_aapcs_elf_gas.S",
+        matches: |t| is_aarch64(t) && !is_apple(t) && is_elf(t),
+    },
+    AsmRow {
+        what: "aarch64 Apple (macOS, iOS, tvOS, watchOS, visionOS)",
+        file: "arm64_aapcs_macho_gas.S",
+        matches: |t| is_aarch64(t) && is_apple(t),
+    },
+    AsmRow {
+        // One clang-syntax file; build.rs has clang assemble it for MSVC.
+        what: "aarch64 Windows (MSVC: assembled by clang; GNU/LLVM)",
+        file: "arm64_aapcs_pe_armclang.S",
+        matches: |t| is_aarch64(t) && !is_apple(t) && (is_msvc(t) || is_mingw(t)),
+    },
+    AsmRow {
+        what: "arm (32-bit AAPCS) ELF (Linux, Android, *BSD)",
+        file: "arm_aapcs_elf_gas.S",
+        matches: |t| t.arch == "arm" && is_elf(t),
+    },
+    AsmRow {
+        what: "riscv64 (LP64D) ELF",
+        file: "riscv64_sysv_elf_gas.S",
+        matches: |t| t.arch == "riscv64" && is_elf(t),
+    },
+    AsmRow {
+        // ELFv1 (big-endian) has function descriptors and a hidden result pointer.
+        what: "powerpc64 little-endian (ELFv2) ELF",
+        file: "ppc64_sysv_elf_gas.S",
+        matches: |t| t.arch == "powerpc64" && is_elf(t) && t.endian == "little",
+    },
+    AsmRow {
+        what: "s390x ELF",
+        file: "s390x_sysv_elf_gas.S",
+        matches: |t| t.arch == "s390x" && is_elf(t),
+    },
+    AsmRow {
+        // n32 (`abin32`) has 32-bit pointers and another frame.
+        what: "mips64 n64 ELF",
+        file: "mips64_n64_elf_gas.S",
+        matches: |t| t.arch == "mips64" && is_elf(t) && t.pointer_width == "64",
+    },
 ];
 
 /// The file under `asm/` for this target, or the error text naming the target
 /// and listing the supported ones. No fallback: an unknown combination is an
 /// error, never another architecture's file.
 pub fn select_asm(t: &TargetCfg) -> Result<&'static str, String> {
-    let elf = ELF_OSES.contains(&t.os);
-    let apple = t.vendor == "apple";
-    let windows = t.os == "windows";
-    let msvc = windows && t.env == "msvc";
-    let mingw = windows && t.env == "gnu";
-    let file = match t.arch {
-        // x32 (x86_64 with 32-bit pointers) packs transfer_t differently.
-        "x86_64" if t.pointer_width == "64" => {
-            if apple {
-                Some("x86_64_sysv_macho_gas.S")
-            } else if msvc {
-                Some("x86_64_ms_pe_masm.asm")
-            } else if mingw {
-                Some("x86_64_ms_pe_gas.S")
-            } else if elf {
-                Some("x86_64_sysv_elf_gas.S")
-            } else {
-                None
-            }
-        }
-        "x86" => {
-            if apple {
-                Some("i386_sysv_macho_gas.S")
-            } else if msvc {
-                Some("i386_ms_pe_masm.asm")
-            } else if mingw {
-                Some("i386_ms_pe_gas.S")
-            } else if I386_HIDDEN_POINTER_OSES.contains(&t.os) {
-                Some("i386_sysv_elf_gas.S")
-            } else {
-                None
-            }
-        }
-        // arm64_32 (watchOS, 32-bit pointers) and ILP32 are other ABIs.
-        "aarch64" if t.pointer_width == "64" => {
-            if apple {
-                Some("arm64_aapcs_macho_gas.S")
-            } else if msvc || mingw {
-                // One clang-syntax file; build.rs has clang assemble it for MSVC.
-                Some("arm64_aapcs_pe_armclang.S")
-            } else if elf {
-                Some("arm64_aapcs_elf_gas.S")
-            } else {
-                None
-            }
-        }
-        "arm" if elf => Some("arm_aapcs_elf_gas.S"),
-        "riscv64" if elf => Some("riscv64_sysv_elf_gas.S"),
-        // ELFv1 (big-endian) has function descriptors and a hidden result pointer.
-        "powerpc64" if elf && t.endian == "little" => Some("ppc64_sysv_elf_gas.S"),
-        "s390x" if elf => Some("s390x_sysv_elf_gas.S"),
-        // n32 (`abin32`) has 32-bit pointers and another frame.
-        "mips64" if elf && t.pointer_width == "64" => Some("mips64_n64_elf_gas.S"),
-        _ => None,
-    };
-    file.ok_or_else(|| unsupported_message(t))
+    ASM_TABLE
+        .iter()
+        .find(|row| (row.matches)(t))
+        .map(|row| row.file)
+        .ok_or_else(|| unsupported_message(t))
 }
 
 /// The build error for a target without a file.
@@ -157,7 +193,7 @@ pub fn unsupported_message(t: &TargetCfg) -> String {
          Supported targets:\n",
         t.arch, t.os, t.env, t.abi, t.vendor, t.pointer_width, t.endian
     );
-    for (what, file) in SUPPORTED {
+    for AsmRow { what, file, .. } in ASM_TABLE {
         text.push_str(&format!("  {what:<55} asm/{file}\n"));
     }
     text.push_str(

@@ -30,7 +30,7 @@
  * Configuration: none at compile time of the user's program. The library
  * itself may be built with FCONTEXT_NO_FPU_CONTROL (cargo feature
  * "no-fpu-control"), which stops switches from saving the floating-point
- * control registers; see the README.
+ * control registers; see docs/FAST_VARIANT.md.
  */
 #ifndef FCONTEXT_H
 #define FCONTEXT_H

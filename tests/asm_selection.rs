@@ -25,10 +25,9 @@ fn cfg<'a>(
     }
 }
 
-#[test]
-fn picks_the_file_for_each_x86_target() {
-    // (rustc target triple, its cfg values, expected file)
-    let cases = [
+/// (rustc target triple, its cfg values, expected file) for x86 and x86_64.
+fn x86_cases() -> Vec<(&'static str, TargetCfg<'static>, &'static str)> {
+    vec![
         (
             "x86_64-unknown-linux-gnu",
             cfg("x86_64", "linux", "gnu", "unknown", "64"),
@@ -99,21 +98,18 @@ fn picks_the_file_for_each_x86_target() {
             cfg("x86", "windows", "gnu", "pc", "32"),
             "i386_ms_pe_gas.S",
         ),
-    ];
-    for (triple, t, file) in cases {
-        assert_eq!(select_asm(&t), Ok(file), "{triple}");
-    }
+    ]
 }
 
-#[test]
-fn picks_the_file_for_each_other_architecture() {
+/// The same for every other architecture.
+fn other_cases() -> Vec<(&'static str, TargetCfg<'static>, &'static str)> {
     let mut armhf = cfg("arm", "linux", "gnu", "unknown", "32");
     armhf.abi = "eabihf";
     let mut ppc64le = cfg("powerpc64", "linux", "gnu", "unknown", "64");
     ppc64le.endian = "little";
     let mut mips64el = cfg("mips64", "linux", "gnu", "unknown", "64");
     mips64el.abi = "abi64";
-    let cases = [
+    vec![
         (
             "aarch64-unknown-linux-gnu",
             cfg("aarch64", "linux", "gnu", "unknown", "64"),
@@ -169,9 +165,74 @@ fn picks_the_file_for_each_other_architecture() {
             mips64el,
             "mips64_n64_elf_gas.S",
         ),
-    ];
-    for (triple, t, file) in cases {
+    ]
+}
+
+#[test]
+fn picks_the_file_for_each_x86_target() {
+    for (triple, t, file) in x86_cases() {
         assert_eq!(select_asm(&t), Ok(file), "{triple}");
+    }
+}
+
+#[test]
+fn picks_the_file_for_each_other_architecture() {
+    for (triple, t, file) in other_cases() {
+        assert_eq!(select_asm(&t), Ok(file), "{triple}");
+    }
+}
+
+#[test]
+fn every_row_of_the_table_is_picked_by_a_known_target() {
+    // A row no real target reaches is dead, or its rule is wrong.
+    let cases: Vec<_> = x86_cases().into_iter().chain(other_cases()).collect();
+    for row in ASM_TABLE {
+        assert!(
+            cases.iter().any(|(_, t, _)| (row.matches)(t)),
+            "no known target matches the row for asm/{} ({})",
+            row.file,
+            row.what
+        );
+    }
+}
+
+#[test]
+fn no_target_matches_two_rows() {
+    // The rows are disjoint, so select_asm's "first match" never depends on
+    // their order: every combination of these cfg values matches at most one.
+    let arches = "x86_64 x86 aarch64 arm riscv64 powerpc64 s390x mips64 wasm32";
+    let oses = "linux android freebsd netbsd openbsd dragonfly solaris illumos hurd \
+                macos ios windows uefi none";
+    let envs = ["", "gnu", "musl", "msvc"];
+    let vendors = ["unknown", "pc", "apple"];
+    let widths = ["32", "64"];
+    let endians = ["little", "big"];
+    for arch in arches.split(' ') {
+        for os in oses.split_whitespace() {
+            for env in envs {
+                for vendor in vendors {
+                    for pointer_width in widths {
+                        for endian in endians {
+                            let t = TargetCfg {
+                                arch,
+                                os,
+                                env,
+                                abi: "",
+                                vendor,
+                                pointer_width,
+                                endian,
+                            };
+                            let hits: Vec<&str> = ASM_TABLE
+                                .iter()
+                                .filter(|row| (row.matches)(&t))
+                                .map(|row| row.file)
+                                .collect();
+                            assert!(hits.len() <= 1, "{t:?} matches {hits:?}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -213,8 +274,9 @@ fn unsupported_targets_get_an_error_naming_them_and_listing_the_supported() {
             err.contains(&format!("pointer_width={}", t.pointer_width)),
             "{triple}: {err}"
         );
-        for (_, file) in SUPPORTED {
+        for AsmRow { what, file, .. } in ASM_TABLE {
             assert!(err.contains(file), "{triple}: the list lacks {file}");
+            assert!(err.contains(what), "{triple}: the list lacks {what}");
         }
         assert!(
             err.contains("FCONTEXT_ASM_FILE"),
@@ -231,7 +293,7 @@ fn the_supported_list_and_the_asm_directory_agree() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name.ends_with(".S") || name.ends_with(".asm") {
             assert!(
-                SUPPORTED.iter().any(|(_, f)| *f == name),
+                ASM_TABLE.iter().any(|row| row.file == name),
                 "asm/{name} is selected by no target in build/select.rs"
             );
         }

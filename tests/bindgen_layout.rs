@@ -1,16 +1,25 @@
-//! The Rust declarations of the C ABI (`fcontext::raw` and
-//! `fcontext::FcontextStack`) must match `include/fcontext.h` as a C compiler
-//! sees it. bindgen (libclang) translates the header at test time; a small
-//! crate made of its output plus compile-time checks against our items is
-//! then type-checked by rustc (`--emit=metadata`, no linking):
+//! The Rust declarations of the C ABI must match the public headers as a C
+//! compiler sees them: `include/fcontext.h` against `fcontext::raw` and
+//! `fcontext::FcontextStack`, `include/fcontext_copystack.h` against
+//! `fcontext::copystack` (its `FCONTEXT_CS_*` constants, `CopyStats`, the
+//! opaque handles, the callback type and the eleven functions). bindgen
+//! (libclang) translates each header at test time; a small crate made of its
+//! output plus compile-time checks against our items is then type-checked by
+//! rustc (`--emit=metadata`, no linking):
 //!
-//! * sizes, alignments and field offsets of both structs, computed by clang
+//! * sizes, alignments and field offsets of every struct, computed by clang
 //!   (bindgen's layout) and by rustc (ours), must be equal, and each field
 //!   must have the same type;
+//! * every constant (`#define` or enum value) bindgen finds must have our
+//!   counterpart with the same value;
 //! * every function bindgen finds must have our counterpart, and our fn item
 //!   must coerce to the fn-pointer type of bindgen's declaration, with the C
 //!   structs replaced by ours: any difference in arity, argument or return
 //!   types fails to compile.
+//!
+//! For the copy-stack header the test also checks the other direction: every
+//! `FCONTEXT_CS_*` constant the crate's sources define is in the header, and
+//! `fcontext_cs_strerror` describes exactly the header's result codes.
 //!
 //! bindgen is a dev-dependency only, so building the library never needs
 //! libclang. Without libclang the test skips (fails under
@@ -52,6 +61,118 @@ const TYPEDEFS: &[(&str, &str)] = &[
     ("pfn_fcontext", "fcontext::raw::EntryFn"),
 ];
 
+/// The copy-stack header's structs (bindgen names them by their tags); the
+/// two handles are opaque, so only their size and alignment are compared.
+const COPYSTACK_STRUCTS: &[Mirror] = &[
+    Mirror {
+        c: "fcontext_cs_stats",
+        ours: "fcontext::copystack::CopyStats",
+        fields: &[
+            ("copies_out", "copies_out"),
+            ("copies_in", "copies_in"),
+            ("bytes_out", "bytes_out"),
+            ("bytes_in", "bytes_in"),
+            ("max_copy", "max_copy"),
+        ],
+    },
+    Mirror {
+        c: "fcontext_cs_stack",
+        ours: "fcontext::copystack::CsStack",
+        fields: &[],
+    },
+    Mirror {
+        c: "fcontext_cs_coroutine",
+        ours: "fcontext::copystack::CsCoroutine",
+        fields: &[],
+    },
+];
+
+/// The copy-stack callback typedef. C cannot say whether a callback may
+/// unwind; ours is `extern "C-unwind"` (an escaping panic or C++ exception
+/// reaches a non-unwinding frame and aborts, as the header says), so bindgen
+/// is told that ABI for it (`Header::unwinding`).
+const COPYSTACK_TYPEDEFS: &[(&str, &str)] = &[(
+    "fcontext_cs_fn",
+    "::core::option::Option<fcontext::copystack::CsFn>",
+)];
+
+/// One public header and the Rust items it is checked against.
+struct Header {
+    /// Path under the repository root.
+    path: &'static str,
+    /// Its structs.
+    structs: &'static [Mirror],
+    /// Its typedefs and the Rust types that stand for them.
+    typedefs: &'static [(&'static str, &'static str)],
+    /// Function-pointer typedefs whose Rust type is `extern "C-unwind"`.
+    unwinding: &'static [&'static str],
+    /// Where our declaration of each C function lives.
+    our_function: fn(&str) -> Option<&'static str>,
+    /// How many functions the header declares (a guard against bindgen
+    /// silently finding none).
+    functions: usize,
+    /// Our value for each constant of the header, as a Rust expression.
+    our_constant: fn(&str) -> Option<String>,
+}
+
+const FCONTEXT_H: Header = Header {
+    path: "include/fcontext.h",
+    structs: STRUCTS,
+    typedefs: TYPEDEFS,
+    unwinding: &[],
+    our_function,
+    functions: 6,
+    our_constant: |name| {
+        // The header's version is the package's.
+        let (major, minor, patch) = (
+            env!("CARGO_PKG_VERSION_MAJOR"),
+            env!("CARGO_PKG_VERSION_MINOR"),
+            env!("CARGO_PKG_VERSION_PATCH"),
+        );
+        Some(match name {
+            "FCONTEXT_VERSION_MAJOR" => major.to_owned(),
+            "FCONTEXT_VERSION_MINOR" => minor.to_owned(),
+            "FCONTEXT_VERSION_PATCH" => patch.to_owned(),
+            "FCONTEXT_VERSION" => format!("{major} * 10000 + {minor} * 100 + {patch}"),
+            _ => return None,
+        })
+    },
+};
+
+const COPYSTACK_H: Header = Header {
+    path: "include/fcontext_copystack.h",
+    structs: COPYSTACK_STRUCTS,
+    typedefs: COPYSTACK_TYPEDEFS,
+    unwinding: &["fcontext_cs_fn"],
+    our_function: copystack_function,
+    functions: 11,
+    our_constant: |name| {
+        Some(match name {
+            "FCONTEXT_CS_MIN_STACK_SIZE" => "fcontext::copystack::SharedStack::MIN_SIZE".into(),
+            _ if name.starts_with("FCONTEXT_CS_") => format!("fcontext::copystack::{name}"),
+            _ => return None,
+        })
+    },
+};
+
+/// Where our declaration of each copy-stack C function lives.
+fn copystack_function(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "fcontext_cs_strerror" => "fcontext::copystack::fcontext_cs_strerror",
+        "fcontext_cs_stack_create" => "fcontext::copystack::fcontext_cs_stack_create",
+        "fcontext_cs_stack_destroy" => "fcontext::copystack::fcontext_cs_stack_destroy",
+        "fcontext_cs_stack_stats" => "fcontext::copystack::fcontext_cs_stack_stats",
+        "fcontext_cs_create" => "fcontext::copystack::fcontext_cs_create",
+        "fcontext_cs_destroy" => "fcontext::copystack::fcontext_cs_destroy",
+        "fcontext_cs_resume" => "fcontext::copystack::fcontext_cs_resume",
+        "fcontext_cs_yield" => "fcontext::copystack::fcontext_cs_yield",
+        "fcontext_cs_status" => "fcontext::copystack::fcontext_cs_status",
+        "fcontext_cs_running" => "fcontext::copystack::fcontext_cs_running",
+        "fcontext_cs_saved_bytes" => "fcontext::copystack::fcontext_cs_saved_bytes",
+        _ => return None,
+    })
+}
+
 /// Where our declaration of each C function lives.
 fn our_function(name: &str) -> Option<&'static str> {
     Some(match name {
@@ -67,24 +188,35 @@ fn our_function(name: &str) -> Option<&'static str> {
 
 /// Runs bindgen on the header; `blocked` types are left out (the caller
 /// supplies them). `None` (after a skip) when libclang cannot be loaded.
-fn bindgen(blocked: &[&str]) -> Option<String> {
-    let header = tools::repo_dir().join("include/fcontext.h");
+fn bindgen(header: &Header, blocked: &[&str]) -> Option<String> {
+    // One libclang session at a time (the two header tests run in parallel).
+    static CLANG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = CLANG.lock().unwrap_or_else(|e| e.into_inner());
+    let path = tools::repo_dir().join(header.path);
+    // Only the header's own declarations, not those of what it includes.
+    let file_name = path.file_name().unwrap().to_str().unwrap().to_owned();
+    let own_file = format!(".*/{}", file_name.replace('.', "\\."));
     let blocked: Vec<String> = blocked.iter().map(|s| s.to_string()).collect();
+    let unwinding = header.unwinding;
     let result = std::panic::catch_unwind(move || {
         let mut b = bindgen::Builder::default()
-            .header(header.to_str().unwrap())
-            .allowlist_file(".*fcontext\\.h")
+            .header(path.to_str().unwrap())
+            .allowlist_file(own_file)
+            .prepend_enum_name(false)
             .layout_tests(false)
             .derive_debug(false)
             .derive_copy(false);
         for t in &blocked {
             b = b.blocklist_type(t);
         }
+        for t in unwinding {
+            b = b.override_abi(bindgen::Abi::CUnwind, *t);
+        }
         b.generate().map(|bindings| bindings.to_string())
     });
     match result {
         Ok(Ok(text)) => Some(text),
-        Ok(Err(e)) => panic!("bindgen failed on include/fcontext.h: {e}"),
+        Ok(Err(e)) => panic!("bindgen failed on {}: {e}", header.path),
         Err(_) => {
             tools::skip("bindgen could not load libclang (Debian package libclang-dev)");
             None
@@ -177,13 +309,33 @@ fn rustc() -> PathBuf {
         .unwrap_or_else(|| "rustc".into())
 }
 
-#[test]
-fn rust_declarations_match_the_c_header() {
-    let Some(c_side) = bindgen(&[]) else { return };
-    let struct_names: Vec<&str> = STRUCTS.iter().map(|s| s.c).collect();
-    let Some(sig_side) = bindgen(&struct_names) else {
-        return;
-    };
+/// Constants (`#define`s and enum values) of bindgen output: (name, type).
+fn constants(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("pub const "))
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(':')?;
+            let ty = rest.split('=').next()?.trim();
+            Some((name.trim().to_owned(), ty.to_owned()))
+        })
+        .collect()
+}
+
+/// Checks one header against our items (see the module docs); returns what
+/// bindgen made of it, or `None` after a skip.
+fn check_header(header: &Header) -> Option<String> {
+    let Header {
+        path,
+        structs,
+        typedefs,
+        our_function,
+        functions: function_count,
+        our_constant,
+        ..
+    } = header;
+    let c_side = bindgen(header, &[])?;
+    let struct_names: Vec<&str> = structs.iter().map(|s| s.c).collect();
+    let sig_side = bindgen(header, &struct_names)?;
 
     let mut check = String::from(
         "#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, \
@@ -194,13 +346,13 @@ fn rust_declarations_match_the_c_header() {
     check.push_str(&format!("mod c {{\n{c_side}\n}}\n"));
     // The header's functions and typedefs, with our structs substituted.
     check.push_str("mod sig {\n");
-    for Mirror { c, ours, .. } in STRUCTS {
+    for Mirror { c, ours, .. } in *structs {
         check.push_str(&format!("pub use {ours} as {c};\n"));
     }
     check.push_str(&strip_fn_options(&sig_side));
     check.push_str("}\n");
 
-    for Mirror { c, ours, fields } in STRUCTS {
+    for Mirror { c, ours, fields } in *structs {
         assert!(
             c_side.contains(&format!("pub struct {c} ")),
             "{c} missing:\n{c_side}"
@@ -231,11 +383,22 @@ fn rust_declarations_match_the_c_header() {
             "fields of {c}: {body}"
         );
     }
-    for (c, ours) in TYPEDEFS {
+    for (c, ours) in *typedefs {
         check.push_str(&format!("fn typedef_{c}(a: {ours}) -> sig::{c} {{ a }}\n"));
     }
+    for (name, _) in constants(&c_side) {
+        let ours = our_constant(&name)
+            .unwrap_or_else(|| panic!("no Rust counterpart for {name} of {path}"));
+        check.push_str(&format!(
+            "const _: () = assert!(c::{name} as i128 == ({ours}) as i128, \"{name}\");\n"
+        ));
+    }
     let names = functions(&sig_side);
-    assert_eq!(names.len(), 6, "functions bindgen found: {names:?}");
+    assert_eq!(
+        names.len(),
+        *function_count,
+        "functions bindgen found: {names:?}"
+    );
     for name in &names {
         let ours = our_function(name)
             .unwrap_or_else(|| panic!("no Rust declaration for C function {name}"));
@@ -251,7 +414,8 @@ fn rust_declarations_match_the_c_header() {
     }
 
     let lib = tools::artifacts();
-    let dir = lib.profile_dir.join("fcontext-bindgen-layout");
+    let stem = path.trim_start_matches("include/").trim_end_matches(".h");
+    let dir = lib.profile_dir.join("fcontext-bindgen-layout").join(stem);
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join("check.rs");
     std::fs::write(&src, &check).unwrap();
@@ -282,9 +446,97 @@ fn rust_declarations_match_the_c_header() {
         .expect("run rustc");
     assert!(
         out.status.success(),
-        "the Rust declarations differ from include/fcontext.h:\n{}\n--- {}:\n{check}",
+        "the Rust declarations differ from {path}:\n{}\n--- {}:\n{check}",
         String::from_utf8_lossy(&out.stderr),
         src.display()
+    );
+    Some(c_side)
+}
+
+#[test]
+fn rust_declarations_match_the_c_header() {
+    check_header(&FCONTEXT_H);
+}
+
+#[test]
+fn rust_declarations_match_the_copystack_header() {
+    let Some(c_side) = check_header(&COPYSTACK_H) else {
+        return;
+    };
+    let in_header: Vec<(String, String)> = constants(&c_side);
+
+    // Every FCONTEXT_CS_* constant the crate defines is in the header.
+    let mut sources = vec![tools::repo_dir().join("src")];
+    let mut defined = Vec::new();
+    while let Some(dir) = sources.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for line in text.lines() {
+                    let Some(rest) = line.trim().strip_prefix("pub const FCONTEXT_CS_") else {
+                        continue;
+                    };
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    defined.push((format!("FCONTEXT_CS_{name}"), path.clone()));
+                }
+            }
+        }
+    }
+    assert!(
+        !defined.is_empty(),
+        "no FCONTEXT_CS_* constant found under src/"
+    );
+    for (name, file) in &defined {
+        assert!(
+            in_header.iter().any(|(c, _)| c == name),
+            "{name} ({}) is not in include/fcontext_copystack.h",
+            file.display()
+        );
+    }
+
+    // fcontext_cs_strerror describes exactly the header's result codes.
+    let describe = |code: i32| {
+        let text = fcontext::copystack::fcontext_cs_strerror(code);
+        // SAFETY: fcontext_cs_strerror returns a static NUL-terminated string.
+        unsafe { std::ffi::CStr::from_ptr(text) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    let unknown = describe(-1);
+    let codes: Vec<i32> = in_header
+        .iter()
+        .filter(|(_, ty)| ty == "fcontext_cs_result")
+        .map(|(name, _)| {
+            let value = c_side
+                .split(&format!("pub const {name}: fcontext_cs_result = "))
+                .nth(1)
+                .and_then(|s| s.split(';').next())
+                .unwrap();
+            value.trim().parse().unwrap()
+        })
+        .collect();
+    assert!(codes.len() > 1, "result codes in the header: {codes:?}");
+    let mut texts = Vec::new();
+    for &code in &codes {
+        let text = describe(code);
+        assert_ne!(
+            text, unknown,
+            "code {code} of the header has no description"
+        );
+        assert!(!texts.contains(&text), "two codes share {text:?}");
+        texts.push(text);
+    }
+    let past = codes.iter().max().unwrap() + 1;
+    assert_eq!(
+        describe(past),
+        unknown,
+        "fcontext_cs_strerror describes code {past}, which the header lacks"
     );
 }
 

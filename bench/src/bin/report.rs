@@ -603,7 +603,7 @@ fn run() -> Res {
     let mut md = String::new();
     md.push_str(
         "# Benchmarks\n\n\
-         Written by `cargo xtask bench` (see the README's Benchmarks section); do not edit by hand.\n\n\
+         Written by `cargo xtask bench` (how it runs and how to read it: [BENCHMARKING.md](BENCHMARKING.md)); do not edit by hand.\n\n\
          **Read the ratios, not the nanoseconds.** This machine is shared with other jobs, so absolute \
          figures are noisy and drift between runs. The C-ABI ratios come from interleaved rounds in one \
          process (every round times every implementation, in rotating order, on one pinned CPU), and each \
@@ -622,7 +622,7 @@ fn run() -> Res {
          `bench/c/fcbench.c` loads each library with `dlopen(RTLD_LOCAL)` and calls it through \
          function pointers. `jump_fcontext` and `ontop_fcontext` are ns per switch in a ping-pong \
          between two contexts (the ontop function returns its argument); `make_fcontext` is ns per call. \
-         *fcontext fast* is the `no-fpu-control` build (see the README's Fast variant section). \
+         *fcontext fast* is the `no-fpu-control` build (see [FAST_VARIANT.md](FAST_VARIANT.md)). \
          Ratios below 1 mean fcontext is faster.\n\n",
     );
     c_section(

@@ -1,5 +1,5 @@
 //! Round-trip costs measured in interleaved rounds in one process, for the
-//! ratios the README's targets are judged on.
+//! ratios the report's targets are judged on.
 //!
 //! Criterion runs one benchmark after another, so on a shared machine a
 //! burst of load can land on one implementation only. Here every round runs
