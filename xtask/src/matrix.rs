@@ -39,6 +39,7 @@ const KEYS: &[&str] = &[
     "stack_align",
     "frame",
     "boost",
+    "boost_deb",
     "boost_frame",
     "interop_na",
     "symbols",
@@ -399,12 +400,19 @@ fn run_target(root: &Path, dir: &Path, t: &Target) -> [Cell; 5] {
     };
 
     // interop
-    let interop = match (t.get("boost"), t.get("boost_frame")) {
-        (None, _) => na(t
+    // `boost_deb`: the library comes from Debian packages of the target's
+    // architecture, fetched and unpacked under the target dir.
+    let boost = match (t.get("boost"), t.get("boost_deb")) {
+        (Some(lib), Some(debs)) => debian_boost(&t.name, debs, lib).map(Some),
+        (lib, _) => Ok(lib.map(str::to_string)),
+    };
+    let interop = match (boost.as_ref().map(Option::as_deref), t.get("boost_frame")) {
+        (Err(e), _) => missing(format!("{}: {e}", t.name)),
+        (Ok(None), _) => na(t
             .get("interop_na")
             .unwrap_or("no Boost binary for this target installed here")),
-        (Some(_), None) => Cell::Fail(format!("{}: `boost` set without `boost_frame`", t.name)),
-        (Some(lib), Some(bframe)) if Path::new(lib).is_file() => match runner.harness(
+        (Ok(Some(_)), None) => Cell::Fail(format!("{}: `boost` set without `boost_frame`", t.name)),
+        (Ok(Some(lib)), Some(bframe)) if Path::new(lib).is_file() => match runner.harness(
             &exe,
             &[
                 "--interop",
@@ -419,7 +427,9 @@ fn run_target(root: &Path, dir: &Path, t: &Target) -> [Cell; 5] {
             Ok(out) => out.cells(&t.name).1,
             Err(e) => Cell::Fail(format!("{}: {e}", t.name)),
         },
-        (Some(lib), Some(_)) => missing(format!("{}: Boost library {lib} not installed", t.name)),
+        (Ok(Some(lib)), Some(_)) => {
+            missing(format!("{}: Boost library {lib} not installed", t.name))
+        }
     };
     [Cell::Pass, Cell::Pass, ran, conformance, interop]
 }
@@ -635,6 +645,70 @@ impl RunOutput {
             }
         }
         (ran, result)
+    }
+}
+
+/// The Boost library `lib` (its path inside the package) from the Debian
+/// packages `debs` (space-separated, e.g. `libboost-context1.74.0:armhf`),
+/// downloaded with `apt-get download` and unpacked with `dpkg -x` under
+/// `<target>/xtask/debs/<row>` once. The architecture must be known to apt
+/// (`dpkg --add-architecture ARCH && apt-get update`, as `.ci/run` does).
+fn debian_boost(row: &str, debs: &str, lib: &str) -> std::result::Result<String, String> {
+    let dir = util::target_dir().join("xtask").join("debs").join(row);
+    let root = dir.join("root");
+    let path = root.join(lib.trim_start_matches('/'));
+    if path.is_file() {
+        return Ok(path.display().to_string());
+    }
+    for tool in ["apt-get", "dpkg"] {
+        if !util::have(tool) {
+            return Err(format!(
+                "`{tool}` not found (a Debian system is needed for {debs})"
+            ));
+        }
+    }
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+    let fetched = Command::new("apt-get")
+        .arg("download")
+        .args(debs.split_whitespace())
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("cannot run apt-get: {e}"))?;
+    if !fetched.status.success() {
+        let arch = debs
+            .split_whitespace()
+            .find_map(|d| d.split_once(':'))
+            .map(|(_, a)| a);
+        return Err(format!(
+            "apt-get download {debs} failed ({}){}: {}",
+            fetched.status,
+            arch.map(|a| format!(
+                "; is the architecture known to apt? `dpkg --add-architecture {a} && apt-get update`"
+            ))
+            .unwrap_or_default(),
+            String::from_utf8_lossy(&fetched.stderr).trim()
+        ));
+    }
+    let packages = fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "deb"));
+    for deb in packages {
+        let status = Command::new("dpkg")
+            .arg("-x")
+            .arg(&deb)
+            .arg(&root)
+            .status()
+            .map_err(|e| format!("cannot run dpkg: {e}"))?;
+        if !status.success() {
+            return Err(format!("dpkg -x {} failed ({status})", deb.display()));
+        }
+    }
+    if path.is_file() {
+        Ok(path.display().to_string())
+    } else {
+        Err(format!("{lib} is not in {debs}"))
     }
 }
 
