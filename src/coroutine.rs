@@ -36,8 +36,9 @@
 //! inlining. A copy-stack backend implements them to save and restore the
 //! coroutine's bytes, and reuses everything else here unchanged.
 
+use crate::fatal::abort_with;
 use crate::raw::{FcontextT, Transfer};
-use crate::stack::{DefaultStack, Stack, StackError};
+use crate::stack::{fits_on_stack, DefaultStack, Stack, StackError};
 use crate::switch;
 use core::any::Any;
 use core::cell::Cell;
@@ -122,7 +123,7 @@ pub(crate) struct ForcedUnwind;
 /// dropped twice and no switch pays for clearing it. `repr(C)`: both fields
 /// sit at offset 0, so a pointer to the slot is a pointer to either value.
 #[repr(C)]
-pub(crate) union Slot<I, Y> {
+pub(crate) union ValueSlot<I, Y> {
     input: ManuallyDrop<I>,
     yielded: ManuallyDrop<Y>,
 }
@@ -143,7 +144,7 @@ pub(crate) enum Outcome<R> {
 /// neither initialises nor drops it on a yield.
 #[repr(C)]
 pub(crate) struct Exchange<I, Y, R> {
-    slot: MaybeUninit<Slot<I, Y>>,
+    slot: MaybeUninit<ValueSlot<I, Y>>,
     outcome: MaybeUninit<Outcome<R>>,
 }
 
@@ -169,7 +170,7 @@ impl<I, Y, R> Exchange<I, Y, R> {
     #[inline(always)]
     fn with_input(input: I) -> Self {
         let mut exchange = Self::empty();
-        exchange.slot.write(Slot {
+        exchange.slot.write(ValueSlot {
             input: ManuallyDrop::new(input),
         });
         exchange
@@ -195,7 +196,7 @@ pub struct Yielder<I, Y> {
     /// The context that last resumed us (where `suspend` goes back to).
     caller: Cell<FcontextT>,
     /// The value slot of the resumer's `Exchange` (the resume in progress).
-    slot: Cell<*mut Slot<I, Y>>,
+    slot: Cell<*mut ValueSlot<I, Y>>,
 }
 
 impl<I, Y> Yielder<I, Y> {
@@ -243,7 +244,7 @@ impl<I, Y> Yielder<I, Y> {
                 .set(t.data.cast::<u8>().wrapping_sub(UNWIND).cast());
             Self::unwind_requested();
         }
-        let slot = t.data.cast::<Slot<I, Y>>();
+        let slot = t.data.cast::<ValueSlot<I, Y>>();
         self.slot.set(slot);
         // SAFETY: per the function's contract, the slot holds an input.
         unsafe { ptr::read(slot.cast::<I>()) }
@@ -263,12 +264,6 @@ impl<I, Y> fmt::Debug for Yielder<I, Y> {
     }
 }
 
-#[cold]
-pub(crate) fn abort_with(message: &str) -> ! {
-    eprintln!("{message}");
-    std::process::abort()
-}
-
 /// What the first resume passes to [`root`]: the exchange as usual, plus
 /// where the creator left the closure.
 #[repr(C)]
@@ -284,13 +279,6 @@ struct Fresh {
     closure: *mut c_void,
     /// `drop_in_place::<F>`, for a coroutine dropped before it started.
     drop: unsafe fn(*mut c_void),
-}
-
-/// True when a closure of type `F` may be moved onto a stack of `size`
-/// bytes: it takes at most an eighth of it, so the body keeps the rest.
-/// Bigger closures are boxed by the constructors.
-pub(crate) const fn fits_on_stack<F>(size: usize) -> bool {
-    size_of::<F>() + align_of::<F>() <= size / 8
 }
 
 /// Drops the closure of a coroutine that never ran.
@@ -315,7 +303,7 @@ where
 {
     // Ends, for ASan, the switch that started this context (no-op
     // without the `sanitize-address` feature).
-    crate::tools::asan_enter_context();
+    crate::sanitizer::asan_enter_context();
     // SAFETY: the first resume passes a live `Start`; the closure moves from
     // the stack top into this frame and is never touched there again.
     let (f, t) = unsafe {
@@ -348,7 +336,7 @@ where
 {
     // Ends, for ASan, the switch that started this context (no-op
     // without the `sanitize-address` feature).
-    crate::tools::asan_enter_context();
+    crate::sanitizer::asan_enter_context();
     // SAFETY: the creator passed a `ManuallyDrop<F>` it will not touch again
     // and is suspended in its jump to us.
     unsafe {
@@ -391,7 +379,7 @@ where
     // switches to this context again.
     unsafe {
         (*exchange).outcome.write(outcome);
-        crate::tools::asan_leave_context_for_good();
+        crate::sanitizer::asan_leave_context_for_good();
         switch::jump(yielder.caller.get(), exchange.cast());
     }
     abort_with("fcontext: a finished coroutine was resumed")

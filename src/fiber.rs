@@ -20,9 +20,9 @@
 //! the finished fiber's stack (its memory is no longer in use) and makes
 //! `next`'s pending resume return `None`.
 
-use crate::coroutine::{abort_with, fits_on_stack};
+use crate::fatal::abort_with;
 use crate::raw::{FcontextT, Transfer};
-use crate::stack::{DefaultStack, Stack, StackError};
+use crate::stack::{fits_on_stack, DefaultStack, Stack, StackError};
 use crate::switch;
 use core::any::Any;
 use core::cell::Cell;
@@ -361,29 +361,10 @@ unsafe fn arrive_signal(t: Transfer) -> ! {
 /// True when the caller runs on the calling thread's own stack (not on a
 /// fiber or coroutine stack). Cold path only: it may read `/proc`.
 fn on_thread_stack() -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        let here = 0u8;
-        let sp = ptr::addr_of!(here) as usize;
-        let mut attr = core::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
-        // SAFETY: pthread_getattr_np initialises `attr` on success; we read
-        // the range and destroy it.
-        unsafe {
-            if libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()) != 0 {
-                return false;
-            }
-            let mut addr = ptr::null_mut();
-            let mut size = 0;
-            let ok = libc::pthread_attr_getstack(attr.as_ptr(), &mut addr, &mut size) == 0;
-            libc::pthread_attr_destroy(attr.as_mut_ptr());
-            let lo = addr as usize;
-            ok && lo <= sp && sp < lo.saturating_add(size)
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        false
-    }
+    let here = 0u8;
+    let sp = ptr::addr_of!(here) as usize;
+    crate::sys::thread_stack_bounds()
+        .is_some_and(|(lo, size)| lo <= sp && sp < lo.saturating_add(size))
 }
 
 /// `ontop` function of `Drop`: completes the request (`t.data`) with the
@@ -414,8 +395,8 @@ where
 {
     // Ends the switch for ASan now: `g` may switch again before the
     // target's pending switch returns. (With ASan's fake stacks enabled the
-    // target then gets a fresh fake stack; see `tools::AsanSwitch`.)
-    crate::tools::asan_enter_context();
+    // target then gets a fresh fake stack; see `sanitizer::AsanSwitch`.)
+    crate::sanitizer::asan_enter_context();
     // SAFETY: the resumer passed a `ManuallyDrop<G>` it will not touch again;
     // `t.fctx` is the resumer, suspended by this very switch.
     let (g, from) = unsafe { (ptr::read(t.data.cast::<G>()), Fiber::from_raw(t.fctx)) };
@@ -459,7 +440,7 @@ where
 {
     // Ends, for ASan, the switch that started this context (no-op
     // without the `sanitize-address` feature).
-    crate::tools::asan_enter_context();
+    crate::sanitizer::asan_enter_context();
     // SAFETY: the creator passed a `ManuallyDrop<(S, F)>` it forgets.
     let (stack, f) = unsafe { ptr::read(t.data.cast::<(S, F)>()) };
     // SAFETY: the creator is suspended in its priming jump.
@@ -500,7 +481,7 @@ where
         },
     };
     let mut stack = ManuallyDrop::new(stack);
-    crate::tools::asan_leave_context_for_good();
+    crate::sanitizer::asan_leave_context_for_good();
     // SAFETY: `next` is suspended and unconsumed; `exit` takes the stack
     // value and frees the memory we stand on only after we have left it.
     unsafe { switch::ontop(next, ptr::addr_of_mut!(stack).cast(), exit::<S>) };

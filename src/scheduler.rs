@@ -31,8 +31,9 @@
 //! assert_eq!(sched.stats().finished, 2);
 //! ```
 
+use crate::copystack::{CopyStack, CopyStackSource};
+use crate::coroutine::{Coroutine, CoroutineResult, Yielder};
 use crate::stack::{PooledStack, Stack, StackError, StackPool};
-use crate::{Coroutine, CoroutineResult, Yielder};
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -96,7 +97,7 @@ struct Entry<S: Stack> {
 
 /// Where a [`Scheduler`] gets the stack of each task it spawns: a
 /// [`StackPool`] (the default) or, for copy-stack tasks, a
-/// [`CopyStackSource`](crate::copystack::CopyStackSource).
+/// [`CopyStackSource`].
 pub trait StackSource {
     /// The stack each task runs on.
     type Stack: Stack;
@@ -113,6 +114,14 @@ impl StackSource for StackPool {
 
     fn get_stack(&mut self) -> Result<PooledStack, StackError> {
         self.get()
+    }
+}
+
+impl StackSource for CopyStackSource {
+    type Stack = CopyStack;
+
+    fn get_stack(&mut self) -> Result<CopyStack, StackError> {
+        Ok(self.next_copy_stack())
     }
 }
 

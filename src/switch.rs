@@ -18,7 +18,7 @@ use core::ffi::c_void;
 pub(crate) unsafe fn jump(to: FcontextT, data: *mut c_void) -> Transfer {
     // ASan (feature `sanitize-address`) must hear of every change of stack;
     // without the feature these two calls are empty.
-    let mut asan = crate::tools::AsanSwitch::new();
+    let mut asan = crate::sanitizer::AsanSwitch::new();
     asan.start_to(to);
     // SAFETY: forwarded contract.
     let t = unsafe { raw::jump_fcontext(to, data) };
@@ -35,7 +35,7 @@ pub(crate) unsafe fn jump(to: FcontextT, data: *mut c_void) -> Transfer {
 pub(crate) unsafe fn ontop(to: FcontextT, data: *mut c_void, f: OntopFn) -> Transfer {
     // As in `jump`; `f` runs on the target's stack before ASan hears the
     // switch has finished, so ontop functions stay small.
-    let mut asan = crate::tools::AsanSwitch::new();
+    let mut asan = crate::sanitizer::AsanSwitch::new();
     asan.start_to(to);
     // SAFETY: forwarded contract.
     let t = unsafe { raw::ontop_fcontext(to, data, f) };
@@ -87,7 +87,7 @@ pub(crate) unsafe fn ontop_code(to: FcontextT, data: *mut c_void, f: OntopFn) ->
         #[link_name = "ontop_fcontext"]
         fn ontop_code_raw(to: FcontextT, vp: *mut c_void, f: OntopFn) -> core::ffi::c_int;
     }
-    let mut asan = crate::tools::AsanSwitch::new();
+    let mut asan = crate::sanitizer::AsanSwitch::new();
     asan.start_to(to);
     // SAFETY: forwarded contract.
     let code = unsafe { ontop_code_raw(to, data, f) };

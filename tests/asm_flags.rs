@@ -24,7 +24,7 @@ use std::hint::black_box;
 #[inline(never)]
 fn sum_across_request(a: usize, b: usize, c: usize, p: *const u8) -> usize {
     let carry = usize::from(a < b);
-    fcontext::tools::valgrind_make_mem_undefined(p, 0);
+    fcontext::__private::valgrind_make_mem_undefined(p, 0);
     c + carry
 }
 

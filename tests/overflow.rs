@@ -2,8 +2,10 @@
 //! recursion, run in a child process (this test binary re-executed with
 //! `FCONTEXT_OVERFLOW_TEST_CHILD` set), must print the report naming its
 //! stack's exact range and die by SIGABRT. A fault that is not an overflow
-//! must end the child as it would have without the handler, also when the
-//! child started with the signal ignored.
+//! must end the child as it would have without the handler: by the signal
+//! when the previous action was the default (or std's handler, or the child
+//! started with the signal ignored), through the previous handler when
+//! there was one of the program's own.
 
 #[path = "../cpp-tests/src/tools.rs"]
 #[allow(dead_code)]
@@ -24,6 +26,7 @@ fn recurse(depth: u64) -> u64 {
 /// first (stdout) so the parent can compare.
 fn overflow_child(on_thread: bool) {
     fcontext::overflow::install_overflow_handler().unwrap();
+    fcontext::overflow::install_overflow_handler().unwrap(); // idempotent
     let run = || {
         let stack = ProtectedStack::new(64 * 1024).unwrap();
         let (lo, hi) = (
@@ -135,24 +138,139 @@ fn ordinary_fault_child(signal: libc::c_int) {
     unreachable!("the fault should have killed the process");
 }
 
+/// Disables the calling thread's alternate signal stack: what a thread
+/// that `std` did not start looks like.
+fn disable_altstack() {
+    let off = libc::stack_t {
+        ss_sp: std::ptr::null_mut(),
+        ss_flags: libc::SS_DISABLE,
+        ss_size: 0,
+    };
+    // SAFETY: disabling this thread's own alternate signal stack.
+    assert_eq!(unsafe { libc::sigaltstack(&off, std::ptr::null_mut()) }, 0);
+}
+
+/// Entry of a raw context that recurses until its stack runs out.
+unsafe extern "C" fn runaway(_: fcontext::raw::Transfer) {
+    recurse(0);
+}
+
+/// In the child: on a thread without an alternate signal stack, make a
+/// stack and overflow it through the raw API (no `Coroutine` resume, which
+/// would install one too): creating the stack alone must give the thread
+/// an alternate stack, or the overflow cannot be reported.
+fn overflow_child_stack_made_on_foreign_thread() {
+    fcontext::overflow::install_overflow_handler().unwrap();
+    std::thread::spawn(|| {
+        disable_altstack();
+        let stack = ProtectedStack::new(64 * 1024).unwrap();
+        let (lo, hi) = (
+            stack.bottom().as_ptr() as usize,
+            stack.top().as_ptr() as usize,
+        );
+        println!(
+            "EXPECT stack overflow in coroutine (stack {lo:#x}..{hi:#x}, {} bytes)",
+            hi - lo
+        );
+        // SAFETY: a fresh context on a stack that outlives it (it never
+        // comes back: the overflow aborts the process).
+        unsafe {
+            let ctx =
+                fcontext::raw::make_fcontext(stack.top().as_ptr().cast(), stack.size(), runaway);
+            fcontext::raw::jump_fcontext(ctx, std::ptr::null_mut());
+        }
+    })
+    .join()
+    .unwrap();
+    unreachable!("the overflow should have aborted the process");
+}
+
+/// Reads an unregistered `PROT_NONE` page: an ordinary fault, not an
+/// overflow.
+fn plain_fault() -> ! {
+    // SAFETY: a fresh inaccessible anonymous page, read on purpose.
+    unsafe {
+        let page = libc::sysconf(libc::_SC_PAGESIZE) as usize;
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            page,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        assert_ne!(p, libc::MAP_FAILED);
+        std::ptr::read_volatile(p.cast::<u8>());
+    }
+    unreachable!("the fault should have ended the process");
+}
+
+extern "C" fn custom_previous(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    let msg = b"previous handler ran\n";
+    // SAFETY: async-signal-safe calls.
+    unsafe {
+        libc::write(libc::STDERR_FILENO, msg.as_ptr().cast(), msg.len());
+        libc::_exit(42);
+    }
+}
+
+/// Installs `target` (with `flags`) as the disposition of `signal`.
+fn set_disposition(signal: libc::c_int, target: libc::sighandler_t, flags: libc::c_int) {
+    // SAFETY: installing a valid disposition in a child process.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = target;
+        action.sa_flags = flags;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(libc::sigaction(signal, &action, std::ptr::null_mut()), 0);
+    }
+}
+
+/// In the child: an ordinary SIGSEGV after the handler is installed over
+/// `previous`: the default action, std's own handler (what a test binary
+/// has), or a handler of the program's own.
+fn ordinary_fault_over(previous: &str) {
+    limit_cpu_time();
+    match previous {
+        "default" => set_disposition(libc::SIGSEGV, libc::SIG_DFL, 0),
+        "std" => {}
+        "custom" => set_disposition(
+            libc::SIGSEGV,
+            custom_previous as *const () as libc::sighandler_t,
+            libc::SA_SIGINFO,
+        ),
+        other => panic!("unknown previous disposition {other}"),
+    }
+    fcontext::overflow::install_overflow_handler().unwrap();
+    plain_fault();
+}
+
 #[test]
 fn child_entry() {
     match std::env::var(CHILD).as_deref() {
         Ok("main") => overflow_child(false),
         Ok("thread") => overflow_child(true),
         Ok("resumed-elsewhere") => overflow_child_resumed_elsewhere(),
+        Ok("made-on-foreign-thread") => overflow_child_stack_made_on_foreign_thread(),
+        Ok("fault-default") => ordinary_fault_over("default"),
+        Ok("fault-std") => ordinary_fault_over("std"),
+        Ok("fault-custom") => ordinary_fault_over("custom"),
         Ok("ignored-segv") => ordinary_fault_child(libc::SIGSEGV),
         Ok("ignored-bus") => ordinary_fault_child(libc::SIGBUS),
         _ => {}
     }
 }
 
-fn check(mode: &str) {
-    let out = Command::new(std::env::current_exe().unwrap())
+fn run_child(mode: &str) -> std::process::Output {
+    Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_entry", "--nocapture"])
         .env(CHILD, mode)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn check(mode: &str) {
+    let out = run_child(mode);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let expected = stdout
         .lines()
@@ -174,6 +292,33 @@ fn coroutine_overflow_is_reported_on_a_spawned_thread() {
 #[test]
 fn coroutine_overflow_is_reported_on_a_thread_that_only_resumes() {
     check("resumed-elsewhere");
+}
+
+#[test]
+fn overflow_is_reported_on_a_thread_that_only_made_the_stack() {
+    check("made-on-foreign-thread");
+}
+
+#[test]
+fn other_faults_reach_the_previous_handler() {
+    for mode in ["fault-default", "fault-std"] {
+        let out = run_child(mode);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if cfg!(feature = "sanitize-address") && mode == "fault-std" {
+            // Under ASan the handler before ours is ASan's: it reports the
+            // fault and exits with status 1.
+            assert!(stderr.contains("AddressSanitizer: SEGV"), "{stderr}");
+            continue;
+        }
+        let stderr = tools::assert_killed_by(&out, libc::SIGSEGV, "");
+        assert!(
+            !stderr.contains("stack overflow in coroutine"),
+            "{mode}: {stderr}"
+        );
+    }
+    let out = run_child("fault-custom");
+    assert_eq!(out.status.code(), Some(42), "{:?}", out.status);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("previous handler ran"));
 }
 
 /// Runs the child `mode` with `signal` ignored from its start (as when a

@@ -7,7 +7,7 @@
 //! `Box<Task>`.
 
 use super::shared::{CopyStats, SharedStack, SharedStackError, StackInner};
-use super::task::{Refusal, Slot, State, Task};
+use super::task::{Claim, Refusal, State, Task};
 use crate::raw::{FcontextT, Transfer};
 use crate::switch;
 use core::cell::Cell;
@@ -103,7 +103,7 @@ unsafe extern "C" fn c_entry(t: Transfer) {
         let CStart { f, arg } = Task::take_payload::<CStart>(co);
         let result = f(co.cast(), arg, input);
         (*co).state = State::Done;
-        let stack: &StackInner = &(*co).slot.stack;
+        let stack: &StackInner = &(*co).claim.stack;
         stack.handoff.set(result);
         switch_over::<false>(stack.caller.get(), stack);
     }
@@ -248,12 +248,12 @@ unsafe extern "C" fn arrive_in_resumer(t: Transfer) {
     unsafe {
         let stack = &*t.data.cast::<StackInner>();
         let task: *mut Task = stack.owner.get().cast();
-        let slot = ptr::addr_of_mut!((*task).slot);
+        let claim = ptr::addr_of_mut!((*task).claim);
         if (*task).state == State::Done {
-            Slot::release(slot, None);
+            Claim::release(claim, None);
         } else {
             (*task).state = State::Suspended;
-            Slot::release(slot, Some(t.fctx.cast()));
+            Claim::release(claim, Some(t.fctx.cast()));
         }
         CURRENT.set(stack.resumer_current.get().cast());
         let output = stack.resume_out.get();
@@ -424,11 +424,11 @@ pub unsafe extern "C" fn fcontext_cs_resume(
             State::Running => return refusal_code(Refusal::Running),
             State::Fresh | State::Suspended => {}
         }
-        let slot = ptr::addr_of_mut!((*task).slot);
-        if let Err(r) = Slot::acquire(slot) {
+        let claim = ptr::addr_of_mut!((*task).claim);
+        if let Err(r) = Claim::acquire(claim) {
             return refusal_code(r);
         }
-        let stack = &*(*slot).stack;
+        let stack = &*(*claim).stack;
         stack.resumer_current.set(CURRENT.replace(task).cast());
         stack.resume_out.set(output);
         let fresh = (*task).state == State::Fresh;
@@ -441,7 +441,7 @@ pub unsafe extern "C" fn fcontext_cs_resume(
             return start_coroutine(ctx, task);
         }
         stack.handoff.set(input);
-        switch_over::<true>((*slot).sp().cast(), stack)
+        switch_over::<true>((*claim).sp().cast(), stack)
     }
 }
 
@@ -469,7 +469,7 @@ pub unsafe extern "C" fn fcontext_cs_yield(
     // SAFETY: co is the coroutine running on this very stack; `caller` is
     // its live resumer.
     unsafe {
-        let stack: &StackInner = &(*current).slot.stack;
+        let stack: &StackInner = &(*current).claim.stack;
         stack.yield_in.set(input);
         stack.handoff.set(output);
         switch_over::<false>(stack.caller.get(), stack)
@@ -522,12 +522,12 @@ pub unsafe extern "C" fn fcontext_cs_saved_bytes(
     }
     // SAFETY: per the caller.
     unsafe {
-        let slot = &(*task_of(co)).slot;
+        let claim = &(*task_of(co)).claim;
         if !saved.is_null() {
-            *saved = slot.saved_bytes();
+            *saved = claim.saved_bytes();
         }
         if !capacity.is_null() {
-            *capacity = slot.cap as usize;
+            *capacity = claim.cap as usize;
         }
     }
     FCONTEXT_CS_OK

@@ -2,8 +2,8 @@
 //! [`Coroutine`](crate::Coroutine) on this [`Stack`].
 
 use super::shared::SharedStack;
-use super::task::Slot;
-use crate::coroutine::abort_with;
+use super::task::Claim;
+use crate::fatal::abort_with;
 use crate::stack::Stack;
 use core::fmt;
 use core::ptr::NonNull;
@@ -66,7 +66,7 @@ pub struct CopyStack {
     /// points to it while the coroutine value moves around.
     /// The only field, so a copy-stack coroutine value stays small (24
     /// bytes): the stack bounds are read through it.
-    slot: NonNull<Slot>,
+    claim: NonNull<Claim>,
 }
 
 impl CopyStack {
@@ -93,32 +93,32 @@ impl CopyStack {
     ///
     /// Everything else the crate checks at run time.
     pub unsafe fn new(shared: &SharedStack) -> Self {
-        let slot = Box::new(Slot::new(shared.inner.clone(), 0));
+        let claim = Box::new(Claim::new(shared.inner.clone(), 0));
         CopyStack {
-            slot: NonNull::from(Box::leak(slot)),
+            claim: NonNull::from(Box::leak(claim)),
         }
     }
 
-    fn slot(&self) -> &Slot {
-        // SAFETY: the slot lives until we drop it; only shared reads here.
-        unsafe { self.slot.as_ref() }
+    fn claim(&self) -> &Claim {
+        // SAFETY: the claim lives until we drop it; only shared reads here.
+        unsafe { self.claim.as_ref() }
     }
 
     /// Bytes of stack this coroutine keeps in its private buffer now (0
     /// while its bytes are on the shared stack).
     pub fn saved_bytes(&self) -> usize {
-        self.slot().saved_bytes()
+        self.claim().saved_bytes()
     }
 
     /// Capacity of the private buffer.
     pub fn buffer_capacity(&self) -> usize {
-        self.slot().cap as usize
+        self.claim().cap as usize
     }
 
     /// The shared stack this coroutine runs on.
     pub fn shared_stack(&self) -> SharedStack {
         SharedStack {
-            inner: self.slot().stack.clone(),
+            inner: self.claim().stack.clone(),
         }
     }
 }
@@ -127,7 +127,7 @@ impl Drop for CopyStack {
     fn drop(&mut self) {
         // SAFETY: made by Box::leak in `new`; nothing runs on it any more
         // (the coroutine finished, or was unwound or discarded).
-        drop(unsafe { Box::from_raw(self.slot.as_ptr()) });
+        drop(unsafe { Box::from_raw(self.claim.as_ptr()) });
     }
 }
 
@@ -150,13 +150,13 @@ unsafe impl Stack for CopyStack {
     #[inline(always)]
     fn top(&self) -> NonNull<u8> {
         // SAFETY: a mapping's addresses are never null.
-        unsafe { NonNull::new_unchecked(self.slot().stack.top) }
+        unsafe { NonNull::new_unchecked(self.claim().stack.top) }
     }
 
     #[inline(always)]
     fn bottom(&self) -> NonNull<u8> {
         // SAFETY: as for top.
-        unsafe { NonNull::new_unchecked(self.slot().stack.bottom) }
+        unsafe { NonNull::new_unchecked(self.claim().stack.bottom) }
     }
 
     fn guard_size(&self) -> usize {
@@ -167,13 +167,13 @@ unsafe impl Stack for CopyStack {
 
     #[inline(always)]
     fn can_resume(&self) -> bool {
-        self.slot().can_acquire()
+        self.claim().can_acquire()
     }
 
     #[inline(always)]
     unsafe fn will_resume(&mut self) {
-        // SAFETY: no context runs on this slot (the hook's contract).
-        if unsafe { Slot::acquire(self.slot.as_ptr()) }.is_err() {
+        // SAFETY: no context runs on this claim (the hook's contract).
+        if unsafe { Claim::acquire(self.claim.as_ptr()) }.is_err() {
             abort_with(
                 "fcontext copystack: cannot switch into a copy-stack coroutine while another \
                  coroutine of the same shared stack runs (create it from outside that coroutine, \
@@ -185,11 +185,11 @@ unsafe impl Stack for CopyStack {
     #[inline(always)]
     unsafe fn did_suspend(&mut self, sp: Option<NonNull<u8>>) {
         // SAFETY: right after the switch that will_resume prepared.
-        unsafe { Slot::release(self.slot.as_ptr(), sp.map(NonNull::as_ptr)) }
+        unsafe { Claim::release(self.claim.as_ptr(), sp.map(NonNull::as_ptr)) }
     }
 
     unsafe fn abandon(&mut self) {
         // SAFETY: the context is suspended and no switch is prepared.
-        unsafe { Slot::abandon(self.slot.as_ptr()) }
+        unsafe { Claim::abandon(self.claim.as_ptr()) }
     }
 }

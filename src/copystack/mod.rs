@@ -41,6 +41,9 @@ mod copy_stack;
 mod shared;
 mod task;
 
+// The C API (`include/fcontext_copystack.h`): exported symbols, hidden from
+// the Rust docs (Rust code uses the types below).
+#[doc(hidden)]
 pub use capi::*;
 pub use copy_stack::CopyStack;
 pub use shared::{CopyStackSource, CopyStats, SharedStack, SharedStackError, SharedStackSet};

@@ -1,7 +1,7 @@
 //! The shared run stack: one guarded mapping on which many copy-stack
 //! coroutines take turns, plus the bookkeeping of whose bytes it holds.
 
-use super::task::Slot;
+use super::task::Claim;
 use crate::raw::FcontextT;
 use core::cell::Cell;
 use core::fmt;
@@ -79,11 +79,11 @@ pub(crate) struct StackInner {
     /// One past the highest usable byte; 16-aligned.
     pub(crate) top: *mut u8,
     /// The coroutine whose live bytes are on the stack now (null: nobody's).
-    pub(crate) owner: Cell<*mut Slot>,
+    pub(crate) owner: Cell<*mut Claim>,
     /// True while the owner runs: the stack cannot change hands then.
     pub(crate) busy: Cell<bool>,
     /// The context that resumed the running owner (valid while `busy`).
-    /// Only one coroutine runs on a shared stack at a time, so one slot
+    /// Only one coroutine runs on a shared stack at a time, so one field
     /// per stack serves all of its coroutines.
     pub(crate) caller: Cell<FcontextT>,
     /// The input of a first resume, parked here because that switch carries
@@ -101,7 +101,7 @@ pub(crate) struct StackInner {
     pub(crate) stats: Cell<CopyStats>,
     /// Registration with Valgrind (a stack, so switches onto it are not
     /// mistaken for huge frames) and with the overflow reporter (its guard).
-    registration: Option<crate::tools::StackRegistration>,
+    registration: Option<crate::stack::registry::StackRegistration>,
 }
 
 impl StackInner {
@@ -131,7 +131,7 @@ impl Drop for StackInner {
         drop(self.registration.take());
         // SAFETY: the mapping is ours and no coroutine refers to it any more
         // (every coroutine holds a strong reference to this value).
-        let _ = unsafe { crate::stack::unmap(self.base, self.map_len) };
+        let _ = unsafe { crate::sys::unmap(self.base, self.map_len) };
     }
 }
 
@@ -198,7 +198,7 @@ impl SharedStack {
         // SAFETY: both offsets are inside (or one past) the mapping just made.
         let (bottom, top) = unsafe { (base.add(page), base.add(map_len)) };
         // A fault in the guard page is then reported as a stack overflow.
-        let registration = Some(crate::tools::StackRegistration::new(
+        let registration = Some(crate::stack::registry::StackRegistration::new(
             bottom as usize..top as usize,
             Some(base as usize..bottom as usize),
         ));
@@ -301,7 +301,8 @@ impl SharedStackSet {
     }
 }
 
-/// A [`StackSource`](crate::scheduler::StackSource) that runs every task of
+/// A [`StackSource`](crate::scheduler::StackSource) (implemented in
+/// [`scheduler`](crate::scheduler)) that runs every task of
 /// a [`Scheduler`](crate::scheduler::Scheduler) as a copy-stack coroutine,
 /// round-robin over the stacks of a [`SharedStackSet`]:
 ///
@@ -342,14 +343,11 @@ impl CopyStackSource {
     pub fn set(&self) -> &SharedStackSet {
         &self.set
     }
-}
 
-impl crate::scheduler::StackSource for CopyStackSource {
-    type Stack = super::CopyStack;
-
-    fn get_stack(&mut self) -> Result<super::CopyStack, crate::stack::StackError> {
+    /// A copy stack on the next shared stack of the set, for one task.
+    pub(crate) fn next_copy_stack(&mut self) -> super::CopyStack {
         // SAFETY: whoever made this source took on CopyStack::new's rules
         // for every task spawned with it.
-        Ok(unsafe { super::CopyStack::new(self.set.next_stack()) })
+        unsafe { super::CopyStack::new(self.set.next_stack()) }
     }
 }

@@ -1,5 +1,5 @@
 //! The copy mechanism: a copy-stack coroutine's header and the swap-out /
-//! swap-in around each switch ([`Slot::acquire`] / [`Slot::release`]).
+//! swap-in around each switch ([`Claim::acquire`] / [`Claim::release`]).
 //! Both APIs copy through these functions; the switches go through
 //! [`crate::switch`] (the Rust API's in [`Coroutine`](crate::Coroutine), the
 //! C API's in `capi.rs`).
@@ -73,7 +73,7 @@ pub(crate) const SHRINK_FLOOR: usize = 256;
 /// that field aliases it. Both APIs use it: the C API's [`Task`] starts with
 /// one, the Rust API's [`CopyStack`](super::CopyStack) boxes one.
 #[repr(C)]
-pub(crate) struct Slot {
+pub(crate) struct Claim {
     pub(crate) stack: Rc<StackInner>,
     /// Private buffer: saved bytes while swapped out (and, for a fresh C
     /// task, its start payload). Dangling when `cap` is zero.
@@ -99,7 +99,7 @@ fn buf_layout(cap: usize) -> Layout {
 /// forever, while the gap between the two thresholds keeps a coroutine that
 /// oscillates from reallocating on every switch. Growth never passes
 /// `limit`, the size of the shared stack (a multiple of [`BUF_ALIGN`]): no
-/// save can need more, and so a capacity always fits the slot's `u32`.
+/// save can need more, and so a capacity always fits the claim's `u32`.
 pub(crate) fn resized_capacity(cap: usize, need: usize, limit: usize) -> Option<usize> {
     let round = |n: usize| n.next_multiple_of(BUF_ALIGN);
     debug_assert!(need <= limit && limit.is_multiple_of(BUF_ALIGN));
@@ -112,9 +112,9 @@ pub(crate) fn resized_capacity(cap: usize, need: usize, limit: usize) -> Option<
     }
 }
 
-impl Slot {
-    /// A slot on `stack` with an empty buffer of `cap` bytes.
-    pub(crate) fn new(stack: Rc<StackInner>, cap: usize) -> Slot {
+impl Claim {
+    /// A claim on `stack` with an empty buffer of `cap` bytes.
+    pub(crate) fn new(stack: Rc<StackInner>, cap: usize) -> Claim {
         let buf = if cap == 0 {
             ptr::NonNull::<u8>::dangling().as_ptr()
         } else {
@@ -125,7 +125,7 @@ impl Slot {
             }
             p
         };
-        Slot {
+        Claim {
             stack,
             buf,
             len: 0,
@@ -136,7 +136,7 @@ impl Slot {
     /// Bytes held in the buffer now: the saved stack while swapped out,
     /// else 0.
     pub(crate) fn saved_bytes(&self) -> usize {
-        let me: *const Slot = self;
+        let me: *const Claim = self;
         if self.stack.owner.get().cast_const() == me {
             0
         } else {
@@ -145,34 +145,34 @@ impl Slot {
     }
 
     /// Releases the buffer.
-    unsafe fn free_buf(slot: *mut Slot) {
+    unsafe fn free_buf(claim: *mut Claim) {
         // SAFETY: per the caller; the buffer was allocated with this layout.
         unsafe {
-            let cap = (*slot).cap as usize;
+            let cap = (*claim).cap as usize;
             if cap != 0 {
-                alloc::dealloc((*slot).buf, buf_layout(cap));
+                alloc::dealloc((*claim).buf, buf_layout(cap));
             }
-            (*slot).buf = ptr::NonNull::<u8>::dangling().as_ptr();
-            (*slot).cap = 0;
-            (*slot).len = 0;
+            (*claim).buf = ptr::NonNull::<u8>::dangling().as_ptr();
+            (*claim).cap = 0;
+            (*claim).len = 0;
         }
     }
 
-    /// The saved stack pointer of a suspended slot.
+    /// The saved stack pointer of a suspended claim.
     #[inline]
     pub(crate) fn sp(&self) -> *mut u8 {
         self.stack.top.wrapping_sub(self.len as usize)
     }
 
     /// Copies the suspended owner's live bytes into its buffer.
-    unsafe fn swap_out(owner: *mut Slot, stack: &StackInner) {
-        // SAFETY: owner is a live, suspended slot of `stack`; its `len` was
+    unsafe fn swap_out(owner: *mut Claim, stack: &StackInner) {
+        // SAFETY: owner is a live, suspended claim of `stack`; its `len` was
         // checked against the stack when it suspended.
         unsafe {
             let need = (*owner).len as usize;
             let sp = stack.top.sub(need);
             // The live frames' ASan redzones are copied too (ASan build only).
-            crate::tools::asan_unpoison(sp, need);
+            crate::sanitizer::asan_unpoison(sp, need);
             let cap = (*owner).cap as usize;
             if let Some(new_cap) = resized_capacity(cap, need, stack.size()) {
                 let p = if cap == 0 {
@@ -193,127 +193,127 @@ impl Slot {
         }
     }
 
-    /// Copies a swapped-out slot's bytes back to their addresses.
-    unsafe fn swap_in(slot: *mut Slot, stack: &StackInner) {
-        // SAFETY: slot is suspended and swapped out; its bytes fit below top
+    /// Copies a swapped-out claim's bytes back to their addresses.
+    unsafe fn swap_in(claim: *mut Claim, stack: &StackInner) {
+        // SAFETY: claim is suspended and swapped out; its bytes fit below top
         // (they came from there).
         unsafe {
-            let len = (*slot).len as usize;
+            let len = (*claim).len as usize;
             // Memcheck marked this part of the shared stack dead when the
             // previous owner's frames were popped; make it writable for it.
-            crate::tools::valgrind_make_mem_undefined(stack.top.sub(len), len);
-            crate::tools::asan_unpoison(stack.top.sub(len), len);
-            ptr::copy_nonoverlapping((*slot).buf, stack.top.sub(len), len);
+            crate::stack::valgrind::make_mem_undefined(stack.top.sub(len), len);
+            crate::sanitizer::asan_unpoison(stack.top.sub(len), len);
+            ptr::copy_nonoverlapping((*claim).buf, stack.top.sub(len), len);
             stack.record_copy(false, len);
         }
     }
 
-    /// True when the slot's stack can change hands now (its owner is not
+    /// True when the claim's stack can change hands now (its owner is not
     /// running).
     #[inline]
     pub(crate) fn can_acquire(&self) -> bool {
         !self.stack.busy.get()
     }
 
-    /// Makes `slot` the running owner of its shared stack: swaps the
-    /// previous owner out and, unless the slot has never run (`len` 0),
+    /// Makes `claim` the running owner of its shared stack: swaps the
+    /// previous owner out and, unless the claim has never run (`len` 0),
     /// its own bytes in. Refused while the stack's owner runs.
     ///
     /// # Safety
-    /// `slot` is live and suspended (or fresh); a switch into it follows,
-    /// then [`Slot::release`].
+    /// `claim` is live and suspended (or fresh); a switch into it follows,
+    /// then [`Claim::release`].
     #[inline]
-    pub(crate) unsafe fn acquire(slot: *mut Slot) -> Result<(), Refusal> {
-        // SAFETY: per the caller; the stack outlives its slots.
+    pub(crate) unsafe fn acquire(claim: *mut Claim) -> Result<(), Refusal> {
+        // SAFETY: per the caller; the stack outlives its claims.
         unsafe {
-            let stack = &*(*slot).stack;
+            let stack = &*(*claim).stack;
             if stack.busy.get() {
                 return Err(Refusal::StackBusy);
             }
             let owner = stack.owner.get();
-            if owner != slot {
+            if owner != claim {
                 if !owner.is_null() {
-                    Slot::swap_out(owner, stack);
+                    Claim::swap_out(owner, stack);
                 }
-                if (*slot).len != 0 {
-                    Slot::swap_in(slot, stack);
+                if (*claim).len != 0 {
+                    Claim::swap_in(claim, stack);
                 }
-                stack.owner.set(slot);
+                stack.owner.set(claim);
             }
             stack.busy.set(true);
             Ok(())
         }
     }
 
-    /// Gives up a suspended slot's claim without a switch (its frames are
+    /// Gives up a suspended claim without a switch (its frames are
     /// abandoned): frees its buffer and forgets its saved size. The stack
-    /// stays busy if its owner runs; only when this slot is the idle owner
+    /// stays busy if its owner runs; only when this claim is the idle owner
     /// do its dead bytes stop counting as anyone's.
     ///
     /// # Safety
-    /// `slot` is live and suspended; nothing switches into it again.
-    pub(crate) unsafe fn abandon(slot: *mut Slot) {
+    /// `claim` is live and suspended; nothing switches into it again.
+    pub(crate) unsafe fn abandon(claim: *mut Claim) {
         // SAFETY: per the caller.
         unsafe {
-            let stack = &*(*slot).stack;
-            if stack.owner.get() == slot && !stack.busy.get() {
+            let stack = &*(*claim).stack;
+            if stack.owner.get() == claim && !stack.busy.get() {
                 stack.owner.set(ptr::null_mut());
             }
-            Slot::free_buf(slot);
+            Claim::free_buf(claim);
         }
     }
 
-    /// The switch into `slot` came back: records its stack pointer, or with
+    /// The switch into `claim` came back: records its stack pointer, or with
     /// `None` (it finished) gives up its claim and its buffer.
     ///
     /// # Safety
-    /// Pairs with a successful [`Slot::acquire`].
+    /// Pairs with a successful [`Claim::acquire`].
     #[inline]
-    pub(crate) unsafe fn release(slot: *mut Slot, sp: Option<*mut u8>) {
+    pub(crate) unsafe fn release(claim: *mut Claim, sp: Option<*mut u8>) {
         // SAFETY: per the caller.
         unsafe {
-            let stack = &*(*slot).stack;
+            let stack = &*(*claim).stack;
             stack.busy.set(false);
             match sp {
                 Some(sp) => {
                     check_stack_pointer(sp, stack);
-                    (*slot).len = (stack.top as usize - sp as usize) as u32;
+                    (*claim).len = (stack.top as usize - sp as usize) as u32;
                 }
                 None => {
-                    if stack.owner.get() == slot {
+                    if stack.owner.get() == claim {
                         stack.owner.set(ptr::null_mut());
                     }
                     // Its frames are gone and every other coroutine's bytes
                     // are in their buffers: no poisoning of its scopes may
                     // survive into the next coroutine's frames (ASan build).
-                    crate::tools::asan_unpoison(stack.bottom, stack.size());
-                    Slot::free_buf(slot);
+                    crate::sanitizer::asan_unpoison(stack.bottom, stack.size());
+                    Claim::free_buf(claim);
                 }
             }
         }
     }
 }
 
-impl Drop for Slot {
+impl Drop for Claim {
     fn drop(&mut self) {
-        let me: *mut Slot = self;
+        let me: *mut Claim = self;
         debug_assert!(!(self.stack.busy.get() && self.stack.owner.get() == me));
         if self.stack.owner.get() == me {
             // Its bytes on the stack are dead now; nothing to save.
             self.stack.owner.set(ptr::null_mut());
         }
         // SAFETY: the buffer is ours.
-        unsafe { Slot::free_buf(me) };
+        unsafe { Claim::free_buf(me) };
     }
 }
 
-/// A C-API coroutine: its [`Slot`] (first, so the two pointers coincide),
+/// A C-API coroutine: its [`Claim`] (first, so the two pointers coincide),
 /// its state and its entry function. One small heap allocation plus the
 /// private buffer; until its first resume the buffer holds the start
 /// payload, and its context is made only then.
 #[repr(C)]
 pub(crate) struct Task {
-    pub(crate) slot: Slot,
+    pub(crate) claim: Claim,
     pub(crate) state: State,
     /// Entry function given to `make_fcontext` at the first resume.
     pub(crate) entry: EntryFn,
@@ -325,11 +325,11 @@ impl Task {
     /// the payload with [`Task::take_payload`].
     pub(crate) fn new<P: Copy>(stack: Rc<StackInner>, payload: P, entry: EntryFn) -> Box<Task> {
         const { assert!(mem::align_of::<P>() <= BUF_ALIGN) };
-        let slot = Slot::new(stack, mem::size_of::<P>().next_multiple_of(BUF_ALIGN));
+        let claim = Claim::new(stack, mem::size_of::<P>().next_multiple_of(BUF_ALIGN));
         // SAFETY: the buffer is valid for a P (size and alignment above).
-        unsafe { slot.buf.cast::<P>().write(payload) };
+        unsafe { claim.buf.cast::<P>().write(payload) };
         Box::new(Task {
-            slot,
+            claim,
             state: State::Fresh,
             entry,
         })
@@ -342,7 +342,7 @@ impl Task {
     /// not been swapped out since it started.
     pub(crate) unsafe fn take_payload<P: Copy>(task: *mut Task) -> P {
         // SAFETY: per the caller's promise.
-        unsafe { (*task).slot.buf.cast::<P>().read() }
+        unsafe { (*task).claim.buf.cast::<P>().read() }
     }
 
     /// First thing an entry function does: records who resumed it and
@@ -353,7 +353,7 @@ impl Task {
     pub(crate) unsafe fn start(t: Transfer) -> (*mut Task, *mut c_void) {
         let task = t.data.cast::<Task>();
         // SAFETY: resume passes the live task as the first switch's data.
-        let stack = unsafe { &*(*task).slot.stack };
+        let stack = unsafe { &*(*task).claim.stack };
         stack.caller.set(t.fctx);
         (task, stack.start_data.get())
     }
@@ -402,7 +402,7 @@ mod tests {
     #[test]
     fn growth_stops_at_the_stack_size() {
         // A buffer of 2 GiB + 16 that must grow on a stack of 4 GiB - 1
-        // page: doubling would pass u32::MAX (the slot's field), the stack
+        // page: doubling would pass u32::MAX (the claim's field), the stack
         // size does not.
         let limit = u32::MAX as usize + 1 - 4096;
         let cap = (1usize << 31) + 16;

@@ -1,8 +1,10 @@
 //! `FixedStack`: a stack from the global allocator, guarded by a page made
 //! inaccessible with `mprotect`.
 
-use super::{check_size, os, Stack, StackError};
+use super::registry::StackRegistration;
+use super::{check_size, Stack, StackError};
 use crate::stack_traits;
+use crate::sys;
 use core::ptr::NonNull;
 use std::alloc::{alloc, dealloc, Layout};
 use std::io;
@@ -22,7 +24,7 @@ pub struct FixedStack {
     /// The whole allocation, guard page included.
     layout: Layout,
     /// Valgrind stack id + overflow-reporter entry for the guard page.
-    registration: Option<crate::tools::StackRegistration>,
+    registration: Option<StackRegistration>,
 }
 
 // SAFETY: plain owned heap memory.
@@ -51,13 +53,13 @@ impl FixedStack {
         let base = NonNull::new(unsafe { alloc(layout) })
             .ok_or_else(|| StackError::Os(io::Error::from_raw_os_error(libc::ENOMEM)))?;
         // SAFETY: the first page of an allocation we just made, page aligned.
-        if let Err(err) = unsafe { os::protect(base.as_ptr(), page, true) } {
+        if let Err(err) = unsafe { sys::protect(base.as_ptr(), page, true) } {
             // SAFETY: allocated above with this layout, never handed out.
             unsafe { dealloc(base.as_ptr(), layout) };
             return Err(StackError::Os(err));
         }
         let lo = base.as_ptr() as usize;
-        let registration = Some(crate::tools::StackRegistration::new(
+        let registration = Some(StackRegistration::new(
             lo + page..lo + layout.size(),
             Some(lo..lo + page),
         ));
@@ -96,7 +98,7 @@ impl Drop for FixedStack {
         drop(self.registration.take());
         // SAFETY: our own guard page; no context runs on the stack any more.
         let unguarded =
-            unsafe { os::protect(self.base.as_ptr(), stack_traits::page_size(), false) };
+            unsafe { sys::protect(self.base.as_ptr(), stack_traits::page_size(), false) };
         if unguarded.is_ok() {
             // SAFETY: allocated in `new` with this layout.
             unsafe { dealloc(self.base.as_ptr(), self.layout) };

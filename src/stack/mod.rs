@@ -1,4 +1,8 @@
-//! Stacks for coroutines and fibers.
+//! Stacks for coroutines and fibers: the [`Stack`] contract, the three
+//! allocators ([`ProtectedStack`], [`FixedStack`], [`StackPool`]), the stack
+//! registry every stack is recorded in (`registry`, read by the overflow
+//! reporter and the ASan hooks) and the Valgrind stack registration
+//! (`valgrind`).
 //!
 //! A context runs on memory that somebody else owns: [`Coroutine`] and
 //! [`Fiber`] take a value implementing [`Stack`] and keep it alive for as long
@@ -34,14 +38,30 @@ use core::ptr::NonNull;
 use std::io;
 
 mod fixed;
-mod os;
 mod pool;
 mod protected;
+pub(crate) mod registry;
+pub(crate) mod valgrind;
 
 pub use fixed::FixedStack;
-pub(crate) use os::{map_guarded, set_errno, unmap};
 pub use pool::{PooledStack, StackPool};
 pub use protected::ProtectedStack;
+
+/// Maps `bytes` (a multiple of the page size, at least two pages) of
+/// read/write memory, committed lazily, whose lowest page is a `PROT_NONE`
+/// guard. Returns the base (lowest address); free it with
+/// [`sys::unmap`](crate::sys::unmap).
+pub(crate) fn map_guarded(bytes: usize) -> io::Result<*mut u8> {
+    crate::sys::map_guarded(bytes, crate::stack_traits::page_size())
+}
+
+/// True when a closure (or other start value) of type `F` may be moved
+/// onto a stack of `size` bytes: it takes at most an eighth of it, so the
+/// body keeps the rest. Bigger ones are boxed by the constructors of
+/// [`Coroutine`](crate::Coroutine) and [`Fiber`](crate::Fiber).
+pub(crate) const fn fits_on_stack<F>(size: usize) -> bool {
+    core::mem::size_of::<F>() + core::mem::align_of::<F>() <= size / 8
+}
 
 /// The stack type used when none is named: a guarded, lazily committed
 /// [`ProtectedStack`].

@@ -1,7 +1,9 @@
 //! `ProtectedStack`: an anonymous mapping with a `PROT_NONE` guard page.
 
-use super::{check_size, os, Stack, StackError};
+use super::registry::StackRegistration;
+use super::{check_size, Stack, StackError};
 use crate::stack_traits;
+use crate::sys;
 use core::ptr::NonNull;
 
 /// A stack in its own anonymous mapping, with an inaccessible guard page
@@ -18,9 +20,9 @@ pub struct ProtectedStack {
     base: NonNull<u8>,
     /// Whole mapping, guard page included.
     mapping: usize,
-    /// Valgrind stack id + overflow-reporter entry (tools helper's seam);
+    /// Valgrind stack id + overflow-reporter entry (see `registry`);
     /// dropped (unregistered) before the mapping goes away.
-    registration: Option<crate::tools::StackRegistration>,
+    registration: Option<StackRegistration>,
 }
 
 // SAFETY: the value only owns a mapping; nothing about it is tied to the
@@ -41,12 +43,12 @@ impl ProtectedStack {
     pub fn new(size: usize) -> Result<Self, StackError> {
         let mapping = Self::mapping_for(size)?;
         let page = stack_traits::page_size();
-        let base = os::map_guarded(mapping).map_err(StackError::Os)?;
+        let base = super::map_guarded(mapping).map_err(StackError::Os)?;
         let base = NonNull::new(base).expect("mmap returned a null mapping");
         let lo = base.as_ptr() as usize;
         // Tell Valgrind this is a stack and the overflow reporter where its
         // guard page is.
-        let registration = Some(crate::tools::StackRegistration::new(
+        let registration = Some(StackRegistration::new(
             lo + page..lo + mapping,
             Some(lo..lo + page),
         ));
@@ -110,6 +112,6 @@ impl Drop for ProtectedStack {
         // SAFETY: our own mapping; the owner of the stack guarantees no
         // context runs on it any more. A failing munmap can only mean the
         // mapping is not ours, which cannot happen; leaking is the safe reply.
-        let _ = unsafe { os::unmap(self.base.as_ptr(), self.mapping) };
+        let _ = unsafe { sys::unmap(self.base.as_ptr(), self.mapping) };
     }
 }

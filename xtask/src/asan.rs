@@ -1,6 +1,6 @@
 //! `cargo xtask asan`: the test suite of the `fcontext` package built with
 //! AddressSanitizer on nightly, with the crate's `sanitize-address` feature
-//! (which tells ASan about every context switch; see `src/tools.rs`).
+//! (which tells ASan about every context switch; see `src/sanitizer.rs`).
 //! `.ci/run` runs it after `cargo xtask test`.
 //!
 //! Equivalent by hand:

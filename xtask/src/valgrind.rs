@@ -2,7 +2,7 @@
 //! the `fcontext` package runs under `valgrind --error-exitcode=1`.
 //!
 //! The crate registers each coroutine stack with Valgrind (see
-//! `src/tools.rs`), so memcheck must report nothing. The binaries are found
+//! `src/stack/valgrind.rs`), so memcheck must report nothing. The binaries are found
 //! from cargo's JSON messages rather than guessed from file names. The pass
 //! sets `FCONTEXT_UNDER_VALGRIND=1`: tests that would take minutes under
 //! Valgrind's ~50x slowdown (the 1,000,000-resume thread stress test)

@@ -1,5 +1,9 @@
-//! The C-ABI exports that are not assembly: Boost's `stack_traits`,
-//! libfcontext's stack helpers and the installer of the overflow reporter.
+//! The C-ABI stack exports (everything C sees that is not assembly or the
+//! copy-stack API): Boost's `stack_traits` functions, libfcontext's
+//! `create_fcontext_stack` / `destroy_fcontext_stack` and the installer of
+//! the overflow reporter. Hidden from the Rust docs: Rust code uses
+//! [`stack`](crate::stack), [`stack_traits`](crate::stack_traits) and
+//! [`overflow`](crate::overflow) instead.
 //!
 //! Symbol names are fixed by the programs we replace: the `stack_traits`
 //! functions carry their Itanium-mangled Boost names, the stack helpers the
@@ -13,30 +17,35 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 /// `boost::context::stack_traits::is_unbounded()`.
+#[doc(hidden)]
 #[unsafe(export_name = "_ZN5boost7context12stack_traits12is_unboundedEv")]
 pub extern "C" fn boost_stack_traits_is_unbounded() -> bool {
     stack_traits::is_unbounded()
 }
 
 /// `boost::context::stack_traits::page_size()`.
+#[doc(hidden)]
 #[unsafe(export_name = "_ZN5boost7context12stack_traits9page_sizeEv")]
 pub extern "C" fn boost_stack_traits_page_size() -> usize {
     stack_traits::page_size()
 }
 
 /// `boost::context::stack_traits::default_size()`.
+#[doc(hidden)]
 #[unsafe(export_name = "_ZN5boost7context12stack_traits12default_sizeEv")]
 pub extern "C" fn boost_stack_traits_default_size() -> usize {
     stack_traits::default_size()
 }
 
 /// `boost::context::stack_traits::minimum_size()`.
+#[doc(hidden)]
 #[unsafe(export_name = "_ZN5boost7context12stack_traits12minimum_sizeEv")]
 pub extern "C" fn boost_stack_traits_minimum_size() -> usize {
     stack_traits::minimum_size()
 }
 
 /// `boost::context::stack_traits::maximum_size()`.
+#[doc(hidden)]
 #[unsafe(export_name = "_ZN5boost7context12stack_traits12maximum_sizeEv")]
 pub extern "C" fn boost_stack_traits_maximum_size() -> usize {
     stack_traits::maximum_size()
@@ -44,6 +53,7 @@ pub extern "C" fn boost_stack_traits_maximum_size() -> usize {
 
 /// libfcontext's `fcontext_stack_t`: `sptr` is the top (one past the highest
 /// byte), `ssize` the whole mapping including the guard page.
+#[doc(hidden)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct FcontextStack {
@@ -62,7 +72,7 @@ const FAILED: FcontextStack = FcontextStack {
 /// [`stack_traits::default_size`]; the result is clamped to
 /// [`stack_traits::minimum_size`] plus a guard page from below and to the hard
 /// `RLIMIT_STACK` from above, then rounded down to whole pages.
-pub fn helper_mapping_size(size: usize) -> usize {
+pub(crate) fn helper_mapping_size(size: usize) -> usize {
     let page = stack_traits::page_size();
     let requested = if size == 0 {
         stack_traits::default_size()
@@ -95,7 +105,7 @@ struct LiveStack {
     bytes: usize,
     /// Valgrind's stack id and the overflow reporter's entry for the guard
     /// page; dropped (unregistered) before the mapping goes away.
-    _registration: crate::tools::StackRegistration,
+    _registration: crate::stack::registry::StackRegistration,
 }
 
 fn live_stacks() -> std::sync::MutexGuard<'static, BTreeMap<usize, LiveStack>> {
@@ -108,6 +118,7 @@ fn live_stacks() -> std::sync::MutexGuard<'static, BTreeMap<usize, LiveStack>> {
 /// guard page at its low end, registered with the overflow reporter (see
 /// [`fcontext_install_overflow_handler`]) and with Valgrind. Returns `{NULL, 0}` with `errno` set when the
 /// kernel refuses the mapping.
+#[doc(hidden)]
 #[unsafe(no_mangle)]
 pub extern "C" fn create_fcontext_stack(size: usize) -> FcontextStack {
     let bytes = helper_mapping_size(size);
@@ -118,7 +129,7 @@ pub extern "C" fn create_fcontext_stack(size: usize) -> FcontextStack {
             // Tell Valgrind this is a stack and the overflow reporter where
             // its guard page is, as for every stack of the crate.
             let registration =
-                crate::tools::StackRegistration::new(lo + page..top, Some(lo..lo + page));
+                crate::stack::registry::StackRegistration::new(lo + page..top, Some(lo..lo + page));
             live_stacks().insert(
                 top,
                 LiveStack {
@@ -132,7 +143,7 @@ pub extern "C" fn create_fcontext_stack(size: usize) -> FcontextStack {
             }
         }
         Err(err) => {
-            crate::stack::set_errno(err.raw_os_error().unwrap_or(libc::ENOMEM));
+            crate::sys::set_errno(err.raw_os_error().unwrap_or(libc::ENOMEM));
             FAILED
         }
     }
@@ -148,6 +159,7 @@ pub extern "C" fn create_fcontext_stack(size: usize) -> FcontextStack {
 /// # Safety
 /// `s` must be null or point to a readable and writable `fcontext_stack_t`
 /// whose mapping, if any, is no longer used by a running context.
+#[doc(hidden)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn destroy_fcontext_stack(s: *mut FcontextStack) {
     // SAFETY: the caller hands us a valid pointer or null.
@@ -163,7 +175,7 @@ pub unsafe extern "C" fn destroy_fcontext_stack(s: *mut FcontextStack) {
         .get(&top)
         .is_none_or(|entry| entry.bytes != stack.ssize)
     {
-        crate::stack::set_errno(libc::EINVAL);
+        crate::sys::set_errno(libc::EINVAL);
         return;
     }
     // Unregister first (dropping the entry), so no tool ever sees the freed
@@ -176,7 +188,7 @@ pub unsafe extern "C" fn destroy_fcontext_stack(s: *mut FcontextStack) {
     // the caller promises no context runs on it. A failing munmap can only
     // mean the mapping is not ours, which cannot happen; leaking is the safe
     // reply.
-    let _ = unsafe { crate::stack::unmap(base, stack.ssize) };
+    let _ = unsafe { crate::sys::unmap(base, stack.ssize) };
     *stack = FAILED;
 }
 
@@ -186,6 +198,7 @@ pub unsafe extern "C" fn destroy_fcontext_stack(s: *mut FcontextStack) {
 /// Every call also gives the calling thread an alternate signal stack if it
 /// has none; only the first call installs the handler, later ones return its
 /// result.
+#[doc(hidden)]
 #[unsafe(no_mangle)]
 pub extern "C" fn fcontext_install_overflow_handler() -> c_int {
     match crate::overflow::install_overflow_handler() {
