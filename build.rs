@@ -119,8 +119,10 @@ fn main() {
     let path = asm_path(&target);
     println!("cargo:rerun-if-changed={}", path.display());
     println!("cargo:rerun-if-changed=build/select.rs");
-    // Shared pieces the ELF files #include (the Boost >= 1.87 alias block).
-    println!("cargo:rerun-if-changed=asm/common");
+    // Files the chosen one #includes: asm/common (the Boost >= 1.87 alias
+    // blocks, shared frame code) and, for the Mach-O files, the ELF file
+    // whose text they reuse. Watching the folder covers them all.
+    println!("cargo:rerun-if-changed=asm");
 
     // cargo_metadata(false): we link the archive whole ourselves, so the
     // assembly symbols reach libfcontext.so even though no Rust code calls them.

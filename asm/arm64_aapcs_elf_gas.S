@@ -145,12 +145,7 @@ FC_END(ontop_fcontext)
 
 /* Boost >= 1.87 declares the three functions as C++ names in boost::context::detail. */
 #if defined(__APPLE__)
-    .globl  __ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE
-    .set    __ZN5boost7context6detail13make_fcontextEPvmPFvNS1_10transfer_tEE, _make_fcontext
-    .globl  __ZN5boost7context6detail13jump_fcontextEPvS2_
-    .set    __ZN5boost7context6detail13jump_fcontextEPvS2_, _jump_fcontext
-    .globl  __ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E
-    .set    __ZN5boost7context6detail14ontop_fcontextEPvS2_PFNS1_10transfer_tES3_E, _ontop_fcontext
+#include "common/macho_boost187_aliases.inc"
 #else
 #define FC_SIZE_T_CODE m
 #include "common/elf_boost187_aliases.inc"

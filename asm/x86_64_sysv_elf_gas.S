@@ -30,20 +30,36 @@
  * context; see the README.
  *
  * Control-flow enforcement: every global entry starts with endbr64 and the
- * object carries the IBT property. Resume addresses are return addresses, not
- * branch targets, so the switch reaches them with `notrack jmp`. Shadow stacks
- * are not supported (a switch does not move the shadow stack pointer), so the
- * SHSTK property is deliberately absent.
+ * ELF object carries the IBT property. Resume addresses are return addresses,
+ * not branch targets, so the switch reaches them with `notrack jmp`. Shadow
+ * stacks are not supported (a switch does not move the shadow stack pointer),
+ * so the SHSTK property is deliberately absent.
+ *
+ * Mach-O: x86_64_sysv_macho_gas.S includes this file. With __APPLE__ (or
+ * FC_MACHO, which the matrix uses to run the Mach-O text on Linux) defined it
+ * emits Mach-O names (`_make_fcontext`, `__exit`, the Boost >= 1.87 aliases
+ * with the doubled underscore) and no ELF notes or .type/.size directives;
+ * the instructions are the same.
  */
 
+#if defined(__APPLE__) || defined(FC_MACHO)
+#  define FC_MACHO_NAMES 1
+#  define FC_SYM(name) _##name
+#  define FC_FUNC(name) .globl FC_SYM(name); .p2align 4; FC_SYM(name):
+#  define FC_LOCAL_FUNC(name) .p2align 4; name:
+#  define FC_END(name)
+#else
+#  define FC_SYM(name) name
+#  define FC_FUNC(name) .globl name; .type name, @function; .p2align 4; name:
+#  define FC_LOCAL_FUNC(name) .type name, @function; .p2align 4; name:
+#  define FC_END(name) .size name, .-name
     .file "x86_64_sysv_elf_gas.S"
+#endif
+
     .text
 
 /* fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t)) */
-    .globl  make_fcontext
-    .type   make_fcontext, @function
-    .p2align 4
-make_fcontext:
+FC_FUNC(make_fcontext)
     .cfi_startproc
     endbr64
     movq    %rdi, %rax              /* work on the stack top passed in */
@@ -58,16 +74,14 @@ make_fcontext:
     movq    %rcx, 0x30(%rax)        /* trampoline makes finish the return address */
     ret                             /* rax = fctx of the fresh context */
     .cfi_endproc
-    .size   make_fcontext, .-make_fcontext
+FC_END(make_fcontext)
 
 /*
  * Trampoline and finish form one unwind procedure whose return address is
  * undefined: a debugger walking a context's stack stops here instead of
  * reading past the top of the context stack.
  */
-    .type   fcontext_trampoline, @function
-    .p2align 4
-fcontext_trampoline:
+FC_LOCAL_FUNC(fcontext_trampoline)
     .cfi_startproc
     .cfi_undefined rip
     endbr64
@@ -75,10 +89,14 @@ fcontext_trampoline:
     jmp     *%rbx                   /* enter fn(transfer_t) with rdi:rsi set by the jump */
 fcontext_finish:
     xorl    %edi, %edi              /* the entry function returned: exit status 0 */
+#if defined(FC_MACHO_NAMES)
+    call    __exit                  /* _exit, not exit: the context owns no atexit duty */
+#else
     call    _exit@PLT               /* _exit, not exit: the context owns no atexit duty */
+#endif
     hlt                             /* _exit does not return */
     .cfi_endproc
-    .size   fcontext_trampoline, .-fcontext_trampoline
+FC_END(fcontext_trampoline)
 
 /*
  * Pushes rbp, rbx, r15..r12 (frame offsets 0x30 down to 0x08) and reserves
@@ -139,10 +157,7 @@ fcontext_finish:
  */
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
-    .globl  jump_fcontext
-    .type   jump_fcontext, @function
-    .p2align 4
-jump_fcontext:
+FC_FUNC(jump_fcontext)
     .cfi_startproc
     endbr64
     SAVE_FRAME                      /* callee-saved state below the return address */
@@ -157,13 +172,10 @@ jump_fcontext:
     movq    %rax, %rdi              /* a fresh context receives transfer_t in rdi:rsi */
     notrack jmp *%r8                /* resume address is a return site, not an IBT target */
     .cfi_endproc
-    .size   jump_fcontext, .-jump_fcontext
+FC_END(jump_fcontext)
 
 /* transfer_t ontop_fcontext(fcontext_t const to, void *vp, transfer_t (*fn)(transfer_t)) */
-    .globl  ontop_fcontext
-    .type   ontop_fcontext, @function
-    .p2align 4
-ontop_fcontext:
+FC_FUNC(ontop_fcontext)
     .cfi_startproc
     endbr64
     SAVE_FRAME
@@ -177,8 +189,11 @@ ontop_fcontext:
     movq    %rax, %rdi              /* fn(transfer_t) gets {our fctx, vp} in rdi:rsi */
     jmp     *%r8                    /* fn returns straight into the target's pending call */
     .cfi_endproc
-    .size   ontop_fcontext, .-ontop_fcontext
+FC_END(ontop_fcontext)
 
+#if defined(FC_MACHO_NAMES)
+#include "common/macho_boost187_aliases.inc"
+#else
 #define FC_SIZE_T_CODE m
 #include "common/elf_boost187_aliases.inc"
 
@@ -196,3 +211,4 @@ ontop_fcontext:
 
 /* The context switch needs no executable stack. */
     .section .note.GNU-stack, "", @progbits
+#endif
