@@ -7,6 +7,7 @@
 
 mod asan;
 mod bench;
+mod deps;
 mod install;
 mod matrix;
 mod test;
@@ -33,6 +34,11 @@ const COMMANDS: &[Command] = &[
         name: "bench",
         about: "all benchmarks against Boost and the peer crates; writes docs/BENCHMARKS.md",
         run: bench::main,
+    },
+    Command {
+        name: "deps",
+        about: "install the Debian packages the test suite needs (.ci/apt-packages) when missing",
+        run: deps::main,
     },
     Command {
         name: "install",

@@ -46,11 +46,13 @@ const STEPS: &[Step] = &[
 ];
 
 const USAGE: &str = "\
-usage: cargo xtask test [--list] [NAME-SUBSTRING...]
+usage: cargo xtask test [--install-deps] [--list] [NAME-SUBSTRING...]
 
 Runs every step of the test suite in order (or only the steps whose name
 contains one of the given substrings) and ends with `xtask: N passed, M failed`.
-FCONTEXT_REQUIRE_ALL=1 turns every skipped check into a failure.";
+--install-deps first installs the Debian packages the suite needs when they
+are missing (`cargo xtask deps`: as root, or through sudo; otherwise it prints
+the command). FCONTEXT_REQUIRE_ALL=1 turns every skipped check into a failure.";
 
 /// `cargo xtask test`.
 pub fn main(args: &[String]) -> Result {
@@ -64,8 +66,17 @@ pub fn main(args: &[String]) -> Result {
         }
         return Ok(());
     }
+    let install_deps = args.iter().any(|a| a == "--install-deps");
+    let args: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "--install-deps")
+        .cloned()
+        .collect();
     if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
         return Err(format!("unknown option `{flag}`\n\n{USAGE}").into());
+    }
+    if install_deps {
+        crate::deps::ensure()?;
     }
     let selected: Vec<&Step> = STEPS
         .iter()
