@@ -362,7 +362,9 @@ unsafe fn arrive_signal(t: Transfer) -> ! {
 /// fiber or coroutine stack). Cold path only: it may read `/proc`.
 fn on_thread_stack() -> bool {
     let here = 0u8;
-    let sp = ptr::addr_of!(here) as usize;
+    // Under ASan's use-after-return detection `here` may live in a fake
+    // stack on the heap: ask for the frame it stands for.
+    let sp = crate::sanitizer::real_stack_address(ptr::addr_of!(here) as usize);
     crate::sys::thread_stack_bounds()
         .is_some_and(|(lo, size)| lo <= sp && sp < lo.saturating_add(size))
 }

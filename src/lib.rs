@@ -256,8 +256,10 @@ pub use stack::{
 
 /// Internals the crate's own tests reach from outside (`tests/asm_flags.rs`
 /// compiles a probe against the rlib that inlines a Valgrind client
-/// request). Not part of the API: may change or go away in any release.
+/// request; `tests/fiber.rs` asks where a local really lives under ASan).
+/// Not part of the API: may change or go away in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::sanitizer::real_stack_address;
     pub use crate::stack::valgrind::make_mem_undefined as valgrind_make_mem_undefined;
 }

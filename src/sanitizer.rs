@@ -45,8 +45,8 @@ unsafe extern "C" {
 /// sees each switch finished exactly once. The cost: that pending switch
 /// cannot hand its saved fake stack back, so with ASan's
 /// `detect_stack_use_after_return=1` each `resume_with` leaves one fake
-/// stack behind (`cargo xtask asan` and the fuzz run use `=0`, which the
-/// tests need anyway). Ontop functions that never switch (forced unwind
+/// stack behind (`cargo xtask asan` runs with `=1` all the same; the fuzz
+/// run, which calls it millions of times, uses `=0`). Ontop functions that never switch (forced unwind
 /// request, freeing a finished fiber's stack) leave the finish to the
 /// pending switch.
 ///
@@ -144,6 +144,38 @@ impl AsanSwitch {
 #[cfg(feature = "sanitize-address")]
 unsafe extern "C" {
     fn __asan_unpoison_memory_region(addr: *const c_void, size: usize);
+    fn __asan_get_current_fake_stack() -> *mut c_void;
+    fn __asan_addr_is_in_fake_stack(
+        fake_stack: *mut c_void,
+        addr: *mut c_void,
+        beg: *mut *mut c_void,
+        end: *mut *mut c_void,
+    ) -> *mut c_void;
+}
+
+/// Where a local whose address is `addr` really lives on the stack. With
+/// ASan's use-after-return detection (`detect_stack_use_after_return=1`)
+/// locals live in a heap "fake stack" frame; this maps such an address to
+/// the real stack frame that owns it, so "which stack am I on" questions
+/// get the right answer. Without the `sanitize-address` feature, `addr`.
+#[inline]
+pub fn real_stack_address(addr: usize) -> usize {
+    #[cfg(feature = "sanitize-address")]
+    {
+        // SAFETY: ASan's documented queries; they only read its bookkeeping.
+        let real = unsafe {
+            __asan_addr_is_in_fake_stack(
+                __asan_get_current_fake_stack(),
+                addr as *mut c_void,
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+            )
+        };
+        if !real.is_null() {
+            return real as usize;
+        }
+    }
+    addr
 }
 
 /// Clears ASan's poison on `addr..addr + len` (`ASAN_UNPOISON_MEMORY_REGION`).
