@@ -11,8 +11,8 @@
  *   harness --frame SPEC [--stack-align N]      conformance checks of our asm
  *   harness --interop LIB --boost-frame SPEC    Boost's make/jump/ontop from the
  *                                               shared library LIB against ours
- *   harness --child-return                      (internal) child of the
- *                                               entry-returns check
+ *   harness --child-return[-fresh]              (internal) child of the
+ *                                               entry-returns checks
  *
  * SPEC describes what make_fcontext must produce for this target:
  *   "PRE/ALIGN/DIST;fn=OFF;w=OFF:LEN,OFF:LEN,..."
@@ -24,6 +24,9 @@
  * Exit status 0 only when every check passed; the first line, printed before
  * any switch, tells the runner that the program started at all.
  */
+#if !defined(_WIN32) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* dladdr */
+#endif
 #include "../include/fcontext.h"
 
 #include <stdarg.h>
@@ -427,6 +430,114 @@ static void fp_check(void) {
     free(s.mem);
 }
 
+/* ------------------------------------- x86 FP control modes per context */
+
+/*
+ * The register helpers load a different rounding mode into MXCSR and the x87
+ * control word on each side. This check also changes the x87 precision
+ * control and shows that the modes really apply: a context chooses round-up
+ * and double precision, main does not see them, main then chooses
+ * round-toward-zero, and the resumed context does not see that. Not in the
+ * fast variant, which deliberately does not carry these registers.
+ */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(FCONTEXT_NO_FPU_CONTROL)
+#define HAVE_X86_FP_CONTROL 1
+
+#define MXCSR_RC (3u << 13)      /* rounding control: 00 nearest, 01 down, 10 up, 11 zero */
+#define MXCSR_CONTROL 0xFFC0u    /* everything but the sticky exception flags */
+#define FCW_RC (3u << 10)        /* the same encoding */
+#define FCW_PC (3u << 8)         /* precision control: 10 double */
+
+static unsigned get_mxcsr(void) {
+    unsigned v;
+    __asm__ volatile("stmxcsr %0" : "=m"(v));
+    return v;
+}
+static void set_mxcsr(unsigned v) {
+    __asm__ volatile("ldmxcsr %0" : : "m"(v));
+}
+static unsigned short get_fcw(void) {
+    unsigned short v;
+    __asm__ volatile("fnstcw %0" : "=m"(v));
+    return v;
+}
+static void set_fcw(unsigned short v) {
+    __asm__ volatile("fldcw %0" : : "m"(v));
+}
+
+/* 1/3 in the current rounding mode (SSE arithmetic on x86_64). */
+static double third(void) {
+    volatile double one = 1.0, three = 3.0;
+    return one / three;
+}
+
+typedef struct {
+    unsigned ctx_mxcsr_set, ctx_mxcsr_after;
+    unsigned short ctx_fcw_set, ctx_fcw_after;
+    double ctx_third;
+} fpctl_state_t;
+
+static void fpctl_entry(fcontext_transfer_t t) {
+    fpctl_state_t *st = t.data;
+    set_mxcsr((get_mxcsr() & ~MXCSR_RC) | (2u << 13)); /* round up */
+    set_fcw((unsigned short)((get_fcw() & ~(FCW_RC | FCW_PC)) | (2u << 10) | (2u << 8)));
+    st->ctx_mxcsr_set = get_mxcsr();
+    st->ctx_fcw_set = get_fcw();
+    st->ctx_third = third();
+    t = jump_fcontext(t.ctx, NULL);
+    st->ctx_mxcsr_after = get_mxcsr();
+    st->ctx_fcw_after = get_fcw();
+    jump_fcontext(t.ctx, NULL);
+    abort(); /* never resumed again */
+}
+
+static void fp_control_check(void) {
+    fpctl_state_t st;
+    memset(&st, 0, sizeof st);
+    stack_t_ s = stack_new();
+    const unsigned m0 = get_mxcsr();
+    const unsigned short f0 = get_fcw();
+    const double main_third = third();
+    fcontext_t ctx = make_fcontext(s.top, STACK_BYTES, fpctl_entry);
+    fcontext_transfer_t t = jump_fcontext(ctx, &st);
+    const unsigned m_after = get_mxcsr();
+    const unsigned short f_after = get_fcw();
+    set_mxcsr(m0 | MXCSR_RC); /* toward zero */
+    set_fcw((unsigned short)(f0 | FCW_RC));
+    const unsigned m_set = get_mxcsr();
+    jump_fcontext(t.ctx, NULL);
+    set_mxcsr(m0);
+    set_fcw(f0);
+    int set_ok = (st.ctx_mxcsr_set & MXCSR_RC) == (2u << 13) &&
+                 (st.ctx_fcw_set & (FCW_RC | FCW_PC)) == ((2u << 10) | (2u << 8)) &&
+                 (m_set & MXCSR_RC) == MXCSR_RC;
+    int main_kept = (m_after & MXCSR_CONTROL) == (m0 & MXCSR_CONTROL) && f_after == f0;
+    int ctx_kept = (st.ctx_mxcsr_after & MXCSR_CONTROL) == (st.ctx_mxcsr_set & MXCSR_CONTROL) &&
+                   st.ctx_fcw_after == st.ctx_fcw_set;
+    int applied = 1;
+#if defined(__x86_64__)
+    /* The modes really apply: 1/3 rounds to nearest in main, up in the context. */
+    {
+        const double nearest = 1.0 / 3.0;
+        uint64_t n, m, c;
+        memcpy(&n, &nearest, sizeof n);
+        memcpy(&m, &main_third, sizeof m);
+        memcpy(&c, &st.ctx_third, sizeof c);
+        applied = m == n && c == n + 1;
+    }
+#else
+    (void)main_third;
+#endif
+    check(set_ok && main_kept && ctx_kept && applied,
+          "MXCSR and x87 control word (rounding, precision) kept per context",
+          "modes set %d; main MXCSR %#x -> %#x, CW %#x -> %#x; context MXCSR %#x -> %#x, "
+          "CW %#x -> %#x; 1/3 rounded per context %d",
+          set_ok, m0, m_after, f0, f_after, st.ctx_mxcsr_set, st.ctx_mxcsr_after,
+          st.ctx_fcw_set, st.ctx_fcw_after, applied);
+    free(s.mem);
+}
+#endif
+
 /* ------------------------------------------------------ million switches */
 
 static long g_count_ctx;
@@ -461,42 +572,90 @@ static void returning_entry(fcontext_transfer_t t) {
     /* returning reaches make_fcontext's finish: _exit(0) */
 }
 
-/* Child side: only status 0 (from finish) counts as success. */
-static int child_return(void) {
-    stack_t_ s = stack_new();
-    fcontext_t ctx = make_fcontext(s.top, STACK_BYTES, returning_entry);
-    ctx = jump_fcontext(ctx, NULL).ctx;
-    jump_fcontext(ctx, NULL); /* the entry function returns */
-    return 3;                 /* not reached when finish works */
+static void returning_entry_fresh(fcontext_transfer_t t) {
+    (void)t; /* returns on its first run, never having switched away */
 }
 
-static void entry_returns_check(const char *self) {
+/*
+ * Child side: only status 0 (from finish) counts as success, 3 means the
+ * switch returned. finish must end the process with _exit, which runs no
+ * atexit handler and flushes no stdio buffer: on POSIX the child leaves an
+ * unflushed line in a buffered stream on `leak_fd` (the parent reads it back
+ * if exit() flushed it); on Windows an atexit handler would exit with 4.
+ */
+#ifdef _WIN32
+static void atexit_must_not_run(void) {
+    _exit(4);
+}
+#endif
+
+static int child_return(int fresh, int leak_fd) {
+    stack_t_ s = stack_new();
+#ifdef _WIN32
+    (void)leak_fd;
+    atexit(atexit_must_not_run);
+#else
+    FILE *leak = leak_fd >= 0 ? fdopen(leak_fd, "w") : NULL;
+    if (leak) {
+        setvbuf(leak, NULL, _IOFBF, 256);
+        fputs("flushed by exit()", leak);
+    }
+#endif
+    fcontext_t ctx = make_fcontext(s.top, STACK_BYTES, fresh ? returning_entry_fresh : returning_entry);
+    if (!fresh)
+        ctx = jump_fcontext(ctx, NULL).ctx;
+    jump_fcontext(ctx, NULL); /* the entry function returns */
+    _exit(3);                 /* not reached when finish works */
+}
+
+static void entry_returns_check_one(const char *self, int fresh) {
+    const char *name = fresh ? "entry function returns on its first run: child _exits 0"
+                             : "entry function returns after a resume: child _exits 0";
 #ifdef _WIN32
     char path[MAX_PATH];
     if (!GetModuleFileNameA(NULL, path, sizeof path)) {
-        check(0, "entry function returns: child exits 0", "GetModuleFileName failed");
+        check(0, name, "GetModuleFileName failed");
         return;
     }
     (void)self;
     fflush(stdout);
-    intptr_t status = _spawnl(_P_WAIT, path, "harness", "--child-return", NULL);
-    check(status == 0, "entry function returns: child exits 0", "child exit status %ld",
+    intptr_t status = _spawnl(_P_WAIT, path, "harness",
+                              fresh ? "--child-return-fresh" : "--child-return", NULL);
+    check(status == 0, name, "child exit status %ld (4: atexit handlers ran, exit instead of _exit)",
           (long)status);
 #else
     (void)self;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(child_return());
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid) {
-        check(0, "entry function returns: child exits 0", "fork/waitpid failed");
+    int fds[2];
+    if (pipe(fds) != 0) {
+        check(0, name, "pipe failed");
         return;
     }
-    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "entry function returns: child exits 0",
-          "child %s %d", WIFEXITED(status) ? "exited with" : "killed by signal",
-          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        child_return(fresh, fds[1]);
+    }
+    close(fds[1]);
+    char leaked[64] = "";
+    ssize_t n = pid < 0 ? 0 : read(fds[0], leaked, sizeof leaked - 1);
+    leaked[n > 0 ? n : 0] = '\0';
+    close(fds[0]);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+        check(0, name, "fork/waitpid failed");
+        return;
+    }
+    check(WIFEXITED(status) && WEXITSTATUS(status) == 0 && !leaked[0], name,
+          "child %s %d, its stdio buffer %s", WIFEXITED(status) ? "exited with" : "killed by signal",
+          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+          leaked[0] ? "was flushed (exit, not _exit)" : "was not flushed");
 #endif
+}
+
+static void entry_returns_check(const char *self) {
+    entry_returns_check_one(self, 0);
+    entry_returns_check_one(self, 1);
 }
 
 /* ------------------------------------------------- fresh-context alignment */
@@ -631,6 +790,44 @@ static void frame_check(const impl_t *impl, const frame_spec_t *f, const char *n
     free(raw);
 }
 
+/* --------------------------------------------------- exact entry SP (x86_64) */
+
+/* x86_64 System V: the exact SP at the entry function's first instruction.
+   Boost's trampoline makes a fresh context look as if the entry function had
+   been called at the aligned top, with finish as its return address: its
+   CFA (SP before that call) is fctx + DIST = (top - PRE) & ~(ALIGN - 1), so
+   its first instruction sees SP = CFA - 8, and SP + 8 16-aligned. */
+#if defined(__x86_64__) && !defined(_WIN32)
+#define HAVE_ENTRY_CFA 1
+static uintptr_t g_entry_cfa;
+
+static void cfa_entry(fcontext_transfer_t t) {
+    /* The frame pointer this forces is where the prologue pushed rbp, just
+       below the return address: CFA - 16. */
+    g_entry_cfa = (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *);
+    jump_fcontext(t.ctx, NULL);
+    abort();
+}
+
+static void entry_cfa_check(const frame_spec_t *f) {
+    stack_t_ s = stack_new();
+    char why[160] = "";
+    for (int r = 0; r < 16 && !why[0]; r++) {
+        unsigned char *top = s.top - 64 - r;
+        uintptr_t want = ((uintptr_t)top - f->pre) & ~(uintptr_t)(f->align - 1);
+        g_entry_cfa = 0;
+        fcontext_t ctx = make_fcontext(top, STACK_BYTES - 128, cfa_entry);
+        jump_fcontext(ctx, NULL);
+        if (g_entry_cfa != want || (uintptr_t)ctx + f->dist != want)
+            snprintf(why, sizeof why, "top %% 16 = %d: entry SP = top - %#lx, want top - %#lx", r,
+                     (unsigned long)((uintptr_t)top - (g_entry_cfa - 8)),
+                     (unsigned long)((uintptr_t)top - (want - 8)));
+    }
+    check(!why[0], "entry function starts with SP = aligned top - 8 (16 residues)", "%s", why);
+    free(s.mem);
+}
+#endif
+
 /* ------------------------------------------------------- Windows TEB fields */
 
 /* On Windows, and in the Linux i386 run of the 32-bit PE objects, where
@@ -736,10 +933,16 @@ static int run_conformance(const frame_spec_t *frame, const char *self) {
     check(g_misaligned_sp == 0, "ping-pong entry and ontop function SP aligned per ABI",
           "SP %#lx at a call site", (unsigned long)g_misaligned_sp);
     alignment_check(&g_ours, "entry function SP aligned per ABI (16 residues)");
+#ifdef HAVE_ENTRY_CFA
+    entry_cfa_check(frame);
+#endif
     regs_check();
     check(g_misaligned_sp == 0, "register-test context SP aligned per ABI", "SP %#lx",
           (unsigned long)g_misaligned_sp);
     fp_check();
+#ifdef HAVE_X86_FP_CONTROL
+    fp_control_check();
+#endif
     million_check();
     entry_returns_check(self);
     frame_check(&g_ours, frame, "make_fcontext frame layout (16 residues)");
@@ -771,11 +974,35 @@ static int run_interop(const char *lib, const frame_spec_t *boost_frame) {
     memcpy(&g_boost.make, &make, sizeof make);
     memcpy(&g_boost.jump, &jump, sizeof jump);
     memcpy(&g_boost.ontop, &ontop, sizeof ontop);
-    if (g_boost.jump == jump_fcontext) {
-        printf("FAIL interop: dlsym found our own jump_fcontext, not Boost's\n");
+    if (g_boost.make == make_fcontext || g_boost.jump == jump_fcontext ||
+        g_boost.ontop == ontop_fcontext) {
+        printf("FAIL interop: dlsym found our own make/jump/ontop_fcontext, not Boost's\n");
         return 2;
     }
     const impl_t *o = &g_ours, *b = &g_boost;
+    {
+        /* RTLD_LOCAL keeps the two sets apart: Boost's three come from its
+           library, ours from the harness. */
+        void *fns[6] = {make, jump, ontop, NULL, NULL, NULL};
+        make_fn om = make_fcontext;
+        jump_fn oj = jump_fcontext;
+        ontop_fn oo = ontop_fcontext;
+        memcpy(&fns[3], &om, sizeof om);
+        memcpy(&fns[4], &oj, sizeof oj);
+        memcpy(&fns[5], &oo, sizeof oo);
+        char why[256] = "";
+        for (int i = 0; i < 6 && !why[0]; i++) {
+            Dl_info info;
+            const char *file = dladdr(fns[i], &info) && info.dli_fname ? info.dli_fname : "";
+            int from_boost = strstr(file, "libboost_context") != NULL;
+            if (i < 3 ? !from_boost : strstr(file, "boost") != NULL)
+                snprintf(why, sizeof why, "%s %s_fcontext resolved in \"%s\"",
+                         i < 3 ? "Boost's" : "our", i % 3 == 0 ? "make" : i % 3 == 1 ? "jump" : "ontop",
+                         file);
+        }
+        check(!why[0], "dlsym finds Boost's make/jump/ontop in its library, ours in the harness",
+              "%s", why);
+    }
     frame_check(b, boost_frame, "Boost's make_fcontext matches its documented frame layout");
     /* Information, not a check: Boost 1.74 breaks the i386 psABI here (docs/ABI.md#i386-sysv-elf). */
     uintptr_t boost_sp = first_misaligned_entry(b);
@@ -800,7 +1027,9 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--child-return"))
-            return child_return();
+            return child_return(0, -1);
+        if (!strcmp(argv[i], "--child-return-fresh"))
+            return child_return(1, -1);
         if (i + 1 >= argc)
             return usage();
         if (!strcmp(argv[i], "--frame"))

@@ -1,20 +1,16 @@
 //! The stack-overflow reporter with the public API: a coroutine with runaway
-//! recursion, run in a child process (this test binary re-executed with
-//! `FCONTEXT_OVERFLOW_TEST_CHILD` set), must print the report naming its
+//! recursion, run in a child process (this test binary re-run with one test
+//! selected, by `tools::rerun_in_child`), must print the report naming its
 //! stack's exact range and die by SIGABRT. A fault that is not an overflow
-//! must end the child as it would have without the handler: by the signal
-//! when the previous action was the default (or std's handler, or the child
-//! started with the signal ignored), through the previous handler when
-//! there was one of the program's own.
+//! must end the child as it would have without the handler, also when the
+//! child started with the signal ignored.
 
 #[path = "../cpp-tests/src/tools.rs"]
 #[allow(dead_code)]
 mod tools;
 
 use fcontext::{Coroutine, ProtectedStack, SendCoroutine, Stack};
-use std::process::Command;
-
-const CHILD: &str = "FCONTEXT_OVERFLOW_TEST_CHILD";
+use std::time::Duration;
 
 #[allow(unconditional_recursion)]
 fn recurse(depth: u64) -> u64 {
@@ -26,7 +22,6 @@ fn recurse(depth: u64) -> u64 {
 /// first (stdout) so the parent can compare.
 fn overflow_child(on_thread: bool) {
     fcontext::overflow::install_overflow_handler().unwrap();
-    fcontext::overflow::install_overflow_handler().unwrap(); // idempotent
     let run = || {
         let stack = ProtectedStack::new(64 * 1024).unwrap();
         let (lo, hi) = (
@@ -245,100 +240,124 @@ fn ordinary_fault_over(previous: &str) {
     plain_fault();
 }
 
-#[test]
-fn child_entry() {
-    match std::env::var(CHILD).as_deref() {
-        Ok("main") => overflow_child(false),
-        Ok("thread") => overflow_child(true),
-        Ok("resumed-elsewhere") => overflow_child_resumed_elsewhere(),
-        Ok("made-on-foreign-thread") => overflow_child_stack_made_on_foreign_thread(),
-        Ok("fault-default") => ordinary_fault_over("default"),
-        Ok("fault-std") => ordinary_fault_over("std"),
-        Ok("fault-custom") => ordinary_fault_over("custom"),
-        Ok("ignored-segv") => ordinary_fault_child(libc::SIGSEGV),
-        Ok("ignored-bus") => ordinary_fault_child(libc::SIGBUS),
-        _ => {}
-    }
-}
+/// How long a child may run; one that overruns is killed (SIGKILL), which
+/// fails the case's signal assertion.
+const CHILD_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn run_child(mode: &str) -> std::process::Output {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_entry", "--nocapture"])
-        .env(CHILD, mode)
-        .output()
-        .unwrap()
-}
-
-fn check(mode: &str) {
-    let out = run_child(mode);
+/// In the parent: runs `test_name` in a child and checks that it died by
+/// SIGABRT printing the overflow report for the exact range the child
+/// announced. In the child: returns true, so the caller runs the case.
+fn overflow_case(test_name: &str) -> bool {
+    let Some(out) = tools::rerun_in_child(test_name, CHILD_TIMEOUT) else {
+        return true;
+    };
     let stdout = String::from_utf8_lossy(&out.stdout);
     let expected = stdout
         .lines()
         .find_map(|l| Some(&l[l.find("EXPECT ")? + 7..]))
         .expect("the child printed the expected report");
     tools::assert_killed_by(&out, libc::SIGABRT, &format!("{expected}\n"));
+    false
 }
 
 #[test]
 fn coroutine_overflow_is_reported_on_the_main_thread_of_a_test() {
-    check("main");
+    if overflow_case("coroutine_overflow_is_reported_on_the_main_thread_of_a_test") {
+        overflow_child(false);
+    }
 }
 
 #[test]
 fn coroutine_overflow_is_reported_on_a_spawned_thread() {
-    check("thread");
+    if overflow_case("coroutine_overflow_is_reported_on_a_spawned_thread") {
+        overflow_child(true);
+    }
 }
 
 #[test]
 fn coroutine_overflow_is_reported_on_a_thread_that_only_resumes() {
-    check("resumed-elsewhere");
+    if overflow_case("coroutine_overflow_is_reported_on_a_thread_that_only_resumes") {
+        overflow_child_resumed_elsewhere();
+    }
 }
 
 #[test]
 fn overflow_is_reported_on_a_thread_that_only_made_the_stack() {
-    check("made-on-foreign-thread");
+    if overflow_case("overflow_is_reported_on_a_thread_that_only_made_the_stack") {
+        overflow_child_stack_made_on_foreign_thread();
+    }
+}
+
+/// In the parent: the child's ordinary fault after the handler was
+/// installed over `previous` went where it would have gone without us.
+fn other_fault_case(test_name: &str, previous: &str) -> bool {
+    let Some(out) = tools::rerun_in_child(test_name, CHILD_TIMEOUT) else {
+        return true;
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    match previous {
+        "custom" => {
+            assert_eq!(out.status.code(), Some(42), "{:?}", out.status);
+            assert!(stderr.contains("previous handler ran"), "{stderr}");
+        }
+        // Under ASan the handler before ours is ASan's: it reports the
+        // fault and exits with status 1.
+        "std" if cfg!(feature = "sanitize-address") => {
+            assert!(stderr.contains("AddressSanitizer: SEGV"), "{stderr}");
+        }
+        _ => {
+            let stderr = tools::assert_killed_by(&out, libc::SIGSEGV, "");
+            assert!(!stderr.contains("stack overflow in coroutine"), "{stderr}");
+        }
+    }
+    false
 }
 
 #[test]
-fn other_faults_reach_the_previous_handler() {
-    for mode in ["fault-default", "fault-std"] {
-        let out = run_child(mode);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if cfg!(feature = "sanitize-address") && mode == "fault-std" {
-            // Under ASan the handler before ours is ASan's: it reports the
-            // fault and exits with status 1.
-            assert!(stderr.contains("AddressSanitizer: SEGV"), "{stderr}");
-            continue;
-        }
-        let stderr = tools::assert_killed_by(&out, libc::SIGSEGV, "");
-        assert!(
-            !stderr.contains("stack overflow in coroutine"),
-            "{mode}: {stderr}"
-        );
+fn other_faults_over_the_default_action_kill_by_sigsegv() {
+    if other_fault_case(
+        "other_faults_over_the_default_action_kill_by_sigsegv",
+        "default",
+    ) {
+        ordinary_fault_over("default");
     }
-    let out = run_child("fault-custom");
-    assert_eq!(out.status.code(), Some(42), "{:?}", out.status);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("previous handler ran"));
 }
 
-/// Runs the child `mode` with `signal` ignored from its start (as when a
-/// parent ignored it before exec): the ordinary fault must kill it by that
-/// signal, as the kernel does for a faulting process without our handler.
-fn check_ignored(mode: &str, signal: libc::c_int) {
-    use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "child_entry", "--nocapture"])
-        .env(CHILD, mode);
-    // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::signal(signal, libc::SIG_IGN);
-            Ok(())
-        });
+#[test]
+fn other_faults_over_stds_handler_reach_it() {
+    if other_fault_case("other_faults_over_stds_handler_reach_it", "std") {
+        ordinary_fault_over("std");
     }
-    let out = cmd.output().unwrap();
+}
+
+#[test]
+fn other_faults_over_a_custom_handler_reach_it() {
+    if other_fault_case("other_faults_over_a_custom_handler_reach_it", "custom") {
+        ordinary_fault_over("custom");
+    }
+}
+
+/// In the parent: runs `test_name` in a child with `signal` ignored from
+/// its start (as when a parent ignored it before exec; set by a pre-exec
+/// hook): the ordinary fault must kill it by that signal, as the kernel does
+/// for a faulting process without our handler. In the child: returns true.
+fn ignored_signal_case(test_name: &str, signal: libc::c_int) -> bool {
+    use std::os::unix::process::CommandExt;
+    let child = tools::rerun_in_child_with(test_name, CHILD_TIMEOUT, |cmd| {
+        // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::signal(signal, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+    });
+    let Some(out) = child else {
+        return true;
+    };
     let stderr = tools::assert_killed_by(&out, signal, "FAULTING");
     assert!(!stderr.contains("stack overflow"), "{stderr}");
+    false
 }
 
 #[test]
@@ -347,7 +366,12 @@ fn check_ignored(mode: &str, signal: libc::c_int) {
     ignore = "ASan installs its own SIGSEGV/SIGBUS handler"
 )]
 fn ordinary_segv_kills_when_sigsegv_was_ignored() {
-    check_ignored("ignored-segv", libc::SIGSEGV);
+    if ignored_signal_case(
+        "ordinary_segv_kills_when_sigsegv_was_ignored",
+        libc::SIGSEGV,
+    ) {
+        ordinary_fault_child(libc::SIGSEGV);
+    }
 }
 
 #[test]
@@ -356,5 +380,10 @@ fn ordinary_segv_kills_when_sigsegv_was_ignored() {
     ignore = "ASan installs its own SIGSEGV/SIGBUS handler"
 )]
 fn ordinary_sigbus_kills_when_sigbus_was_ignored() {
-    check_ignored("ignored-bus", libc::SIGBUS);
+    if ignored_signal_case(
+        "ordinary_sigbus_kills_when_sigbus_was_ignored",
+        libc::SIGBUS,
+    ) {
+        ordinary_fault_child(libc::SIGBUS);
+    }
 }

@@ -262,14 +262,28 @@ pub fn needed_libraries(elf: &Path) -> Vec<String> {
 /// child's fate and survives it. A child still running after `timeout` is
 /// killed (SIGKILL), which the caller sees as its status.
 pub fn rerun_in_child(test_name: &str, timeout: std::time::Duration) -> Option<Output> {
+    rerun_in_child_with(test_name, timeout, |_| {})
+}
+
+/// [`rerun_in_child`], with `setup` applied to the child's [`Command`]
+/// before it is spawned: extra environment (`cmd.env(..)`), or a
+/// `std::os::unix::process::CommandExt::pre_exec` hook for process state
+/// that must be in place before the exec (an ignored signal, a limit).
+pub fn rerun_in_child_with(
+    test_name: &str,
+    timeout: std::time::Duration,
+    setup: impl FnOnce(&mut Command),
+) -> Option<Output> {
     use std::process::Stdio;
     use std::time::Instant;
     if env::var_os("FCONTEXT_CHILD_CASE").is_some() {
         return None;
     }
-    let mut child = Command::new(env::current_exe().expect("test binary path"))
-        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
-        .env("FCONTEXT_CHILD_CASE", test_name)
+    let mut cmd = Command::new(env::current_exe().expect("test binary path"));
+    cmd.args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("FCONTEXT_CHILD_CASE", test_name);
+    setup(&mut cmd);
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

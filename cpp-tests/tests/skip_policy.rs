@@ -1,34 +1,33 @@
 //! The skip policy of `tools`: a test whose tool is missing passes with a
 //! printed reason, and fails under `FCONTEXT_REQUIRE_ALL=1`. Checked by
-//! running this test binary again as a child with each setting.
+//! running each test again in a child (`tools::rerun_in_child_with`) with
+//! the setting under test, where it asks for a tool that does not exist.
 
 use fcontext_cpp_tests::tools;
-use std::process::Command;
+use std::time::Duration;
 
-/// Only does something in the child: asks for a tool that does not exist.
-#[test]
-fn child_needs_a_missing_tool() {
-    if std::env::var_os("FCT_SKIP_POLICY_CHILD").is_none() {
-        return;
-    }
-    assert!(tools::need_tool("fcontext-no-such-tool").is_none());
-}
-
-fn run_child(require_all: &str) -> (bool, String) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_needs_a_missing_tool", "--nocapture"])
-        .env("FCT_SKIP_POLICY_CHILD", "1")
-        .env("FCONTEXT_REQUIRE_ALL", require_all)
-        .output()
-        .expect("run the test binary");
+/// In the parent: reruns `test_name` in a child with
+/// `FCONTEXT_REQUIRE_ALL=require_all` and returns whether it passed and
+/// everything it printed. In the child: asks for a missing tool, returns
+/// `None`.
+fn run_child(test_name: &str, require_all: &str) -> Option<(bool, String)> {
+    let child = tools::rerun_in_child_with(test_name, Duration::from_secs(60), |cmd| {
+        cmd.env("FCONTEXT_REQUIRE_ALL", require_all);
+    });
+    let Some(out) = child else {
+        assert!(tools::need_tool("fcontext-no-such-tool").is_none());
+        return None;
+    };
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    Some((out.status.success(), text))
 }
 
 #[test]
 fn missing_tool_skips_with_a_reason() {
-    let (ok, text) = run_child("0");
+    let Some((ok, text)) = run_child("missing_tool_skips_with_a_reason", "0") else {
+        return;
+    };
     assert!(ok, "{text}");
     assert!(
         text.contains("SKIPPED: `fcontext-no-such-tool` not found on PATH"),
@@ -38,7 +37,9 @@ fn missing_tool_skips_with_a_reason() {
 
 #[test]
 fn missing_tool_fails_when_everything_is_required() {
-    let (ok, text) = run_child("1");
+    let Some((ok, text)) = run_child("missing_tool_fails_when_everything_is_required", "1") else {
+        return;
+    };
     assert!(!ok, "{text}");
     assert!(text.contains("FCONTEXT_REQUIRE_ALL=1"), "{text}");
 }

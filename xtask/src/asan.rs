@@ -64,7 +64,7 @@ pub fn main(args: &[String]) -> Result {
             "--tests",
             "--no-run",
         ]);
-    let tests = crate::valgrind::executables_of(&mut build, NOT_UNDER_ASAN)?;
+    let tests = executables_of(&mut build, NOT_UNDER_ASAN)?;
     if tests.is_empty() {
         return Err("cargo reported no ASan test binaries for fcontext".into());
     }
@@ -91,4 +91,45 @@ pub fn main(args: &[String]) -> Result {
     } else {
         Err(format!("{} binaries failed under ASan: {failed:?}", failed.len()).into())
     }
+}
+
+/// Runs `cmd` (a cargo `test --no-run`) with `--message-format=json` and
+/// returns the executables it reports, in order, without duplicates, leaving
+/// out targets named in `skip`.
+fn executables_of(cmd: &mut Command, skip: &[&str]) -> Result<Vec<String>> {
+    let json = util::output(cmd.arg("--message-format=json"))?;
+    let mut found = Vec::new();
+    for line in json
+        .lines()
+        .filter(|l| l.contains(r#""reason":"compiler-artifact""#))
+    {
+        let skipped = skip
+            .iter()
+            .any(|name| line.contains(&format!(r#""name":"{name}""#)));
+        if skipped {
+            continue;
+        }
+        if let Some(exe) = json_string(line, "executable") {
+            if !found.contains(&exe) {
+                found.push(exe);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The string value of `"key":"..."` in one line of cargo's JSON (paths only
+/// ever need `\\` and `\"` unescaped), or `None` when absent or `null`.
+fn json_string(line: &str, key: &str) -> Option<String> {
+    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let mut value = String::new();
+    let mut chars = line[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(value),
+            '\\' => value.push(chars.next()?),
+            c => value.push(c),
+        }
+    }
+    None
 }

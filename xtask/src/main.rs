@@ -5,6 +5,7 @@
 //! `main(args) -> util::Result` entry point and one line in [`COMMANDS`].
 #![deny(missing_docs)]
 
+mod acceptance;
 mod asan;
 mod bench;
 mod deps;

@@ -188,7 +188,7 @@ fn install_check() -> Result {
     // under FCONTEXT_REQUIRE_ALL=1).
     crate::install::install_and_check(&prefix, None)?;
     println!("==> a compiled Boost library bound to the installed libfcontext");
-    crate::install::check_boost_library_rebinding(&prefix)
+    crate::acceptance::check_boost_library_rebinding(&prefix)
 }
 
 #[cfg(test)]

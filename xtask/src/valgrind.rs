@@ -2,14 +2,19 @@
 //! the `fcontext` package runs under `valgrind --error-exitcode=1`.
 //!
 //! The crate registers each coroutine stack with Valgrind (see
-//! `src/stack/valgrind.rs`), so memcheck must report nothing. The binaries are found
-//! from cargo's JSON messages rather than guessed from file names. The pass
+//! `src/stack/valgrind.rs`), so memcheck must report nothing. Cargo runs the binaries
+//! itself, through its `target.<host triple>.runner` setting
+//! (`CARGO_TARGET_<TRIPLE>_RUNNER` in the environment of `cargo test` and
+//! `cargo run --example`), so no binary path is guessed or scraped. The pass
 //! sets `FCONTEXT_UNDER_VALGRIND=1`: tests that would take minutes under
 //! Valgrind's ~50x slowdown (the 1,000,000-resume thread stress test)
 //! skip themselves when it is set, and one test checks that the crate's
 //! Valgrind client requests are answered.
 
 use crate::util::{self, Result};
+use std::fs;
+use std::path::Path;
+use std::process::Command;
 
 /// Memcheck handles a stack-pointer move smaller than `--max-stackframe`
 /// (2 MiB by default) inline, as an ordinary frame push or pop, without
@@ -36,36 +41,68 @@ pub fn run() -> Result {
             "`valgrind` is not on PATH (Debian package valgrind)",
         );
     }
-    let tests = executables(&["test", "-p", "fcontext", "--lib", "--tests", "--no-run"])?;
-    let examples = executables(&["build", "-p", "fcontext", "--examples"])?;
+    let root = util::project_root();
+    let tests = targets(&root, "tests")?;
+    let examples = targets(&root, "examples")?;
     if tests.is_empty() {
-        return Err("cargo reported no test binaries for fcontext".into());
+        return Err("found no test targets for fcontext in tests/".into());
+    }
+    // Build first, without the runner: a compile error is an error of the
+    // pass, not a binary that failed under Valgrind.
+    let mut build = util::cargo();
+    build.args(["test", "-p", "fcontext", "--lib", "--no-run"]);
+    for t in &tests {
+        build.args(["--test", t]);
+    }
+    util::run(&mut build)?;
+    let mut build = util::cargo();
+    build.args(["build", "-p", "fcontext"]);
+    for e in &examples {
+        build.args(["--example", e]);
+    }
+    util::run(&mut build)?;
+
+    let runner = runner_variable()?;
+    let valgrind = util::tool("VALGRIND", "valgrind");
+    let runner_value = format!(
+        "{} --error-exitcode=1 --quiet {MAX_STACKFRAME}",
+        valgrind.get_program().to_string_lossy()
+    );
+    // One cargo invocation per binary, so every one runs even when an
+    // earlier one failed, and the failures can be named.
+    let mut runs: Vec<(String, Command)> = Vec::new();
+    let lib_and_tests = std::iter::once(("--lib".to_string(), None))
+        .chain(tests.iter().map(|t| (format!("--test {t}"), Some(t))));
+    for (label, test) in lib_and_tests {
+        let mut cmd = util::cargo();
+        cmd.args(["test", "-p", "fcontext"]);
+        match test {
+            None => cmd.arg("--lib"),
+            Some(t) => cmd.args(["--test", t]),
+        };
+        // Valgrind runs one thread at a time anyway; fewer threads keep
+        // its output readable.
+        cmd.args(["--", "--test-threads=2"]);
+        runs.push((label, cmd));
+    }
+    for e in &examples {
+        let mut cmd = util::cargo();
+        cmd.args(["run", "-p", "fcontext", "--example", e]);
+        runs.push((format!("--example {e}"), cmd));
     }
     let mut failed = Vec::new();
-    for (exe, is_test) in tests
-        .iter()
-        .map(|e| (e, true))
-        .chain(examples.iter().map(|e| (e, false)))
-    {
-        let mut cmd = util::tool("VALGRIND", "valgrind");
-        cmd.args(["--error-exitcode=1", "--quiet", MAX_STACKFRAME])
-            .arg(exe)
-            .env("FCONTEXT_UNDER_VALGRIND", "1")
-            .current_dir(util::project_root());
-        if is_test {
-            // Valgrind runs one thread at a time anyway; fewer threads keep
-            // its output readable.
-            cmd.arg("--test-threads=2");
-        }
+    for (label, mut cmd) in runs {
+        cmd.env(&runner, &runner_value)
+            .env("FCONTEXT_UNDER_VALGRIND", "1");
         if let Err(e) = util::run(&mut cmd) {
             println!("valgrind: {e}");
-            failed.push(exe.clone());
+            failed.push(label);
         }
     }
     if failed.is_empty() {
         println!(
             "valgrind: {} test binaries and {} examples clean",
-            tests.len(),
+            tests.len() + 1,
             examples.len()
         );
         Ok(())
@@ -78,50 +115,88 @@ pub fn run() -> Result {
     }
 }
 
-/// Runs `cargo <args> --message-format=json` and returns the executables it
-/// reports (test harnesses or examples), in order, without duplicates.
-fn executables(args: &[&str]) -> Result<Vec<String>> {
-    executables_of(util::cargo().args(args), NOT_UNDER_VALGRIND)
-}
-
-/// Runs `cmd` (a cargo build or `test --no-run`) with
-/// `--message-format=json` and returns the executables it reports, in
-/// order, without duplicates, leaving out targets named in `skip`. Shared
-/// with the ASan pass.
-pub fn executables_of(cmd: &mut std::process::Command, skip: &[&str]) -> Result<Vec<String>> {
-    let json = util::output(cmd.arg("--message-format=json"))?;
-    let mut found = Vec::new();
-    for line in json
+/// `CARGO_TARGET_<HOST TRIPLE>_RUNNER`: the binaries are built for the host.
+fn runner_variable() -> Result<String> {
+    let version = util::output(util::tool("RUSTC", "rustc").arg("-vV"))?;
+    let host = version
         .lines()
-        .filter(|l| l.contains(r#""reason":"compiler-artifact""#))
-    {
-        let skipped = skip
-            .iter()
-            .any(|name| line.contains(&format!(r#""name":"{name}""#)));
-        if skipped {
-            continue;
-        }
-        if let Some(exe) = json_string(line, "executable") {
-            if !found.contains(&exe) {
-                found.push(exe);
-            }
-        }
-    }
-    Ok(found)
+        .find_map(|l| l.strip_prefix("host: "))
+        .ok_or("`rustc -vV` names no host triple")?;
+    Ok(runner_variable_for(host))
 }
 
-/// The string value of `"key":"..."` in one line of cargo's JSON (paths only
-/// ever need `\\` and `\"` unescaped), or `None` when absent or `null`.
-fn json_string(line: &str, key: &str) -> Option<String> {
-    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
-    let mut value = String::new();
-    let mut chars = line[start..].chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => return Some(value),
-            '\\' => value.push(chars.next()?),
-            c => value.push(c),
+fn runner_variable_for(triple: &str) -> String {
+    let upper: String = triple
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("CARGO_TARGET_{upper}_RUNNER")
+}
+
+/// The names of the targets cargo discovers in `<root>/<dir>` (`tests` or
+/// `examples`): each `*.rs` file and each subdirectory with a `main.rs`,
+/// sorted, without [`NOT_UNDER_VALGRIND`]. The package declares no
+/// `[[test]]` or `[[example]]` tables (checked), so this is the full list.
+fn targets(root: &Path, dir: &str) -> Result<Vec<String>> {
+    let manifest = fs::read_to_string(root.join("Cargo.toml"))?;
+    let table = if dir == "tests" {
+        "[[test]]"
+    } else {
+        "[[example]]"
+    };
+    if manifest.lines().any(|l| l.trim() == table) {
+        return Err(format!(
+            "Cargo.toml declares {table} targets; xtask/src/valgrind.rs only knows \
+             the ones cargo discovers in {dir}/"
+        )
+        .into());
+    }
+    let mut names = Vec::new();
+    for entry in fs::read_dir(root.join(dir))? {
+        let path = entry?.path();
+        let name = if path.is_dir() {
+            path.join("main.rs")
+                .is_file()
+                .then(|| path.file_name().unwrap().to_string_lossy().into_owned())
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            Some(path.file_stem().unwrap().to_string_lossy().into_owned())
+        } else {
+            None
+        };
+        if let Some(name) = name.filter(|n| !NOT_UNDER_VALGRIND.contains(&n.as_str())) {
+            names.push(name);
         }
     }
-    None
+    names.sort();
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runner_variable_follows_cargos_spelling() {
+        assert_eq!(
+            runner_variable_for("x86_64-unknown-linux-gnu"),
+            "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER"
+        );
+    }
+
+    #[test]
+    fn targets_are_the_discovered_ones_minus_the_exclusions() {
+        let root = util::project_root();
+        let tests = targets(&root, "tests").unwrap();
+        assert!(tests.iter().any(|t| t == "overflow"), "{tests:?}");
+        assert!(!tests.iter().any(|t| t == "bindgen_layout" || t == "c"));
+        let examples = targets(&root, "examples").unwrap();
+        assert!(examples.iter().any(|e| e == "pingpong"), "{examples:?}");
+        assert!(!examples.iter().any(|e| e == "copystack_bench" || e == "c"));
+    }
 }
