@@ -172,6 +172,13 @@ pub const ASM_TABLE: &[AsmRow] = &[
         file: "mips64_n64_elf_gas.S",
         matches: |t| t.arch == "mips64" && is_elf(t) && t.pointer_width == "64",
     },
+    AsmRow {
+        // LP64D, the ABI of every loongarch64 ELF OS target; the soft-float
+        // loongarch64-unknown-none-softfloat (os none) and LA32 have other frames.
+        what: "loongarch64 (LP64D) ELF",
+        file: "loongarch64_sysv_elf_gas.S",
+        matches: |t| t.arch == "loongarch64" && is_elf(t) && t.pointer_width == "64",
+    },
 ];
 
 /// The file under `asm/` for this target, or the error text naming the target

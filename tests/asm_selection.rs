@@ -165,6 +165,11 @@ fn other_cases() -> Vec<(&'static str, TargetCfg<'static>, &'static str)> {
             mips64el,
             "mips64_n64_elf_gas.S",
         ),
+        (
+            "loongarch64-unknown-linux-gnu",
+            cfg("loongarch64", "linux", "gnu", "unknown", "64"),
+            "loongarch64_sysv_elf_gas.S",
+        ),
     ]
 }
 
@@ -264,6 +269,10 @@ fn unsupported_targets_get_an_error_naming_them_and_listing_the_supported() {
         (
             "sparc64-unknown-linux-gnu",
             cfg("sparc64", "linux", "gnu", "unknown", "64"),
+        ),
+        (
+            "loongarch64-unknown-none-softfloat",
+            cfg("loongarch64", "none", "", "unknown", "64"),
         ),
     ];
     for (triple, t) in unsupported {

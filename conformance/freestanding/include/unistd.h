@@ -1,0 +1,11 @@
+/* Freestanding shim (conformance/freestanding/README.md): raw Linux syscalls. */
+#ifndef FC_RT_UNISTD_H
+#define FC_RT_UNISTD_H
+#include <stddef.h>
+#include <sys/types.h>
+
+_Noreturn void _exit(int status);
+pid_t fork(void);
+pid_t getpid(void);
+ssize_t write(int fd, const void *buf, size_t n);
+#endif
