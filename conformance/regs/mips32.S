@@ -1,6 +1,6 @@
 /*
- * Register-preservation helper for mips32 o32 (either endianness), see
- * HARNESS.md and the helper contract in conformance/harness.c.
+ * Register-preservation helper for mips32 o32 (either endianness); the
+ * helper contract is at the top of conformance/harness.c.
  *
  * Callee-saved state checked, in index order (the return value is 1 + the
  * index of the first register that did not survive the switch):
