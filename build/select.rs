@@ -179,6 +179,12 @@ pub const ASM_TABLE: &[AsmRow] = &[
         file: "loongarch64_sysv_elf_gas.S",
         matches: |t| t.arch == "loongarch64" && is_elf(t) && t.pointer_width == "64",
     },
+    AsmRow {
+        // o32, either endianness; mipsisa32r6 (arch `mips32r6`) is another ISA.
+        what: "mips32 o32 ELF (little- and big-endian)",
+        file: "mips32_o32_elf_gas.S",
+        matches: |t| t.arch == "mips" && is_elf(t) && t.pointer_width == "32",
+    },
 ];
 
 /// The file under `asm/` for this target, or the error text naming the target

@@ -109,6 +109,8 @@ fn other_cases() -> Vec<(&'static str, TargetCfg<'static>, &'static str)> {
     ppc64le.endian = "little";
     let mut mips64el = cfg("mips64", "linux", "gnu", "unknown", "64");
     mips64el.abi = "abi64";
+    let mut mips = cfg("mips", "linux", "gnu", "unknown", "32");
+    mips.endian = "big";
     vec![
         (
             "aarch64-unknown-linux-gnu",
@@ -170,6 +172,12 @@ fn other_cases() -> Vec<(&'static str, TargetCfg<'static>, &'static str)> {
             cfg("loongarch64", "linux", "gnu", "unknown", "64"),
             "loongarch64_sysv_elf_gas.S",
         ),
+        (
+            "mipsel-unknown-linux-gnu",
+            cfg("mips", "linux", "gnu", "unknown", "32"),
+            "mips32_o32_elf_gas.S",
+        ),
+        ("mips-unknown-linux-gnu", mips, "mips32_o32_elf_gas.S"),
     ]
 }
 
@@ -205,7 +213,7 @@ fn every_row_of_the_table_is_picked_by_a_known_target() {
 fn no_target_matches_two_rows() {
     // The rows are disjoint, so select_asm's "first match" never depends on
     // their order: every combination of these cfg values matches at most one.
-    let arches = "x86_64 x86 aarch64 arm riscv64 powerpc64 s390x mips64 wasm32";
+    let arches = "x86_64 x86 aarch64 arm riscv64 powerpc64 s390x mips64 mips wasm32";
     let oses = "linux android freebsd netbsd openbsd dragonfly solaris illumos hurd \
                 macos ios windows uefi none";
     let envs = ["", "gnu", "musl", "msvc"];
