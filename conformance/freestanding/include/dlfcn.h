@@ -7,7 +7,15 @@
 #define RTLD_NOW 0x2
 #define RTLD_LOCAL 0
 
+typedef struct {
+    const char *dli_fname;
+    void *dli_fbase;
+    const char *dli_sname;
+    void *dli_saddr;
+} Dl_info;
+
 void *dlopen(const char *file, int mode);
+int dladdr(const void *addr, Dl_info *info);
 void *dlsym(void *handle, const char *name);
 char *dlerror(void);
 #endif

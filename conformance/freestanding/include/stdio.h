@@ -1,5 +1,6 @@
 /* Freestanding shim (conformance/freestanding/README.md): the stdio subset
-   conformance/harness.c uses. Output is unbuffered, one write(2) per call. */
+   conformance/harness.c uses. stdout and stderr are unbuffered (one write(2)
+   per call); streams from fdopen are fully buffered. */
 #ifndef FC_RT_STDIO_H
 #define FC_RT_STDIO_H
 #include <stdarg.h>
@@ -19,5 +20,7 @@ int vprintf(const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int fflush(FILE *f);
+FILE *fdopen(int fd, const char *mode);
+int fputs(const char *s, FILE *f);
 int setvbuf(FILE *f, char *buf, int mode, size_t size);
 #endif
