@@ -3,9 +3,7 @@
 //! test selected, by `tools::rerun_in_child`), whose death by SIGABRT and
 //! stderr are checked.
 
-#[path = "../cpp-tests/src/tools.rs"]
-#[allow(dead_code)]
-mod tools;
+use fcontext_test_support as tools;
 
 use fcontext::copystack::{CopyStack, SharedStack};
 use fcontext::{Coroutine, Fiber, Yielder};

@@ -10,9 +10,7 @@
 //! crate) and runs it: it counts the wrong sums over 64 inputs.
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
-#[path = "../cpp-tests/src/tools.rs"]
-#[allow(dead_code)]
-mod tools;
+use fcontext_test_support as tools;
 
 use std::path::PathBuf;
 use std::process::Command;

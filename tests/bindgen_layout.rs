@@ -25,9 +25,7 @@
 //! libclang. Without libclang the test skips (fails under
 //! `FCONTEXT_REQUIRE_ALL=1`).
 
-#[path = "../cpp-tests/src/tools.rs"]
-#[allow(dead_code)]
-mod tools;
+use fcontext_test_support as tools;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -2,9 +2,7 @@
 //! `libfcontext.a`: every error code, a generator, ownership changes and copy
 //! counts, and (in a child process) the abort on an escaped stack pointer.
 
-#[path = "../cpp-tests/src/tools.rs"]
-#[allow(dead_code)]
-mod tools;
+use fcontext_test_support as tools;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -5,9 +5,7 @@
 //! must end the child as it would have without the handler, also when the
 //! child started with the signal ignored.
 
-#[path = "../cpp-tests/src/tools.rs"]
-#[allow(dead_code)]
-mod tools;
+use fcontext_test_support as tools;
 
 use fcontext::{Coroutine, ProtectedStack, SendCoroutine, Stack};
 use std::time::Duration;

@@ -4,9 +4,7 @@
 //! `create_fcontext_stack` stack must end the process by SIGABRT with the
 //! report on stderr, not with a bare SIGSEGV.
 
-#[path = "../cpp-tests/src/tools.rs"]
-#[allow(dead_code)]
-mod tools;
+use fcontext_test_support as tools;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -3,9 +3,7 @@
 //! documented promise. Cases that crashed or must abort run in a child
 //! process (`tools::rerun_in_child`), so the verdict is the child's fate.
 
-#[path = "../cpp-tests/src/tools.rs"]
-#[allow(dead_code)]
-mod tools;
+use fcontext_test_support as tools;
 
 use fcontext::copystack::{CopyStack, SharedStack};
 use fcontext::scheduler::Scheduler;

@@ -18,7 +18,7 @@
 // defines; naming the crate makes sure it is linked.
 extern crate fcontext as _;
 
-pub mod tools;
+pub use fcontext_test_support as tools;
 
 pub use ffi::*;
 

@@ -2,8 +2,11 @@
 //! is missing, locating the built `libfcontext.{a,so}`, and compiling and
 //! running small C/C++ programs against them.
 //!
-//! This file depends on `std` only, so the `fcontext` package's own tests can
-//! include it with `#[path]` and share one skip policy.
+//! One crate for the tests of both packages (`fcontext` and
+//! `fcontext-cpp-tests`), so they share one skip policy and one
+//! child-process runner; it depends on `std` only.
+
+#![deny(missing_docs)]
 
 use std::env;
 use std::ffi::OsStr;
@@ -51,21 +54,17 @@ pub fn need_file(path: &str, package: &str) -> Option<PathBuf> {
     }
 }
 
-/// The `cpp-tests` directory.
-pub fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The workspace root (the `fcontext` package).
 pub fn repo_dir() -> PathBuf {
-    let dir = crate_dir();
-    if dir.join("cpp-tests").is_dir() {
-        dir
-    } else {
-        dir.parent()
-            .expect("cpp-tests sits in the repo")
-            .to_path_buf()
-    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("test-support sits in the repository root")
+        .to_path_buf()
+}
+
+/// The `cpp-tests` directory (its C and C++ programs live in `programs/`).
+pub fn cpp_tests_dir() -> PathBuf {
+    repo_dir().join("cpp-tests")
 }
 
 /// The C libraries of the `fcontext` package, built with the profile of the
@@ -208,7 +207,7 @@ pub fn compile_with_log(
     link: Link,
     extra: &[&str],
 ) -> (PathBuf, String) {
-    let src = crate_dir().join("programs").join(source);
+    let src = cpp_tests_dir().join("programs").join(source);
     let is_c = source.ends_with(".c");
     let compiler = if is_c {
         env::var("CC").unwrap_or_else(|_| "cc".into())
