@@ -181,8 +181,15 @@ pub fn real_stack_address(addr: usize) -> usize {
 /// Clears ASan's poison on `addr..addr + len` (`ASAN_UNPOISON_MEMORY_REGION`).
 /// The copy-stack coroutines copy live stack bytes, redzones included, out
 /// of and back into the shared stack; the redzones' poison belongs to
-/// frames ASan no longer tracks there, so both copies unpoison first. A
-/// no-op without the `sanitize-address` feature.
+/// frames ASan no longer tracks there, so both copies unpoison first.
+///
+/// With the `sanitize-address` feature (the Rust crate built with ASan) the
+/// call is direct. Without it the C library may still run inside a program
+/// built with `-fsanitize=address`, whose runtime intercepts the copy's
+/// `memcpy` and would report the redzones: the runtime's function is then
+/// looked up once ([`runtime_unpoison`]) and called when present. In an
+/// ordinary program that costs one relaxed load and a predictable branch
+/// per copy.
 #[inline(always)]
 pub(crate) fn asan_unpoison(addr: *const u8, len: usize) {
     #[cfg(feature = "sanitize-address")]
@@ -191,7 +198,32 @@ pub(crate) fn asan_unpoison(addr: *const u8, len: usize) {
         __asan_unpoison_memory_region(addr.cast(), len)
     };
     #[cfg(not(feature = "sanitize-address"))]
-    let _ = (addr, len);
+    if let Some(unpoison) = runtime_unpoison() {
+        // SAFETY: the sanitized program's own ASan runtime function, with
+        // its documented signature; it only changes shadow memory.
+        unsafe { unpoison(addr.cast(), len) }
+    }
+}
+
+/// `__asan_unpoison_memory_region` of the running program when it was built
+/// with AddressSanitizer, found at the first call and remembered.
+#[cfg(not(feature = "sanitize-address"))]
+#[inline(always)]
+fn runtime_unpoison() -> Option<unsafe extern "C" fn(*const c_void, usize)> {
+    use core::sync::atomic::{AtomicUsize, Ordering};
+    /// 1: not looked up yet; 0: the program has no ASan runtime.
+    static FOUND: AtomicUsize = AtomicUsize::new(1);
+    let mut found = FOUND.load(Ordering::Relaxed);
+    if found == 1 {
+        found = crate::sys::find_symbol(c"__asan_unpoison_memory_region") as usize;
+        FOUND.store(found, Ordering::Relaxed);
+    }
+    // SAFETY: a non-null address of that symbol is that function (ASan's
+    // interface: `void __asan_unpoison_memory_region(void const volatile *,
+    // size_t)`); 1 is never a function address.
+    (found > 1).then(|| unsafe {
+        core::mem::transmute::<usize, unsafe extern "C" fn(*const c_void, usize)>(found)
+    })
 }
 
 /// The calling thread's own stack `(lowest address, size)`, cached per

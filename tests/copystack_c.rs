@@ -57,3 +57,37 @@ fn header_works_from_cpp() {
     let stdout = tools::stdout_of(&mut Command::new(&out));
     assert!(stdout.contains("copystack C++ test passed"), "{stdout}");
 }
+
+/// A C++ program built with `-fsanitize=address` (the library is not
+/// rebuilt) runs copy-stack coroutines on two threads: the swaps copy the
+/// instrumented frames' redzones along with them, which ASan must not take
+/// for an overflow, and the coroutines' data must survive every swap.
+#[test]
+fn asan_program_with_copy_stack_coroutines_is_clean() {
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    if tools::need_tool(&cxx).is_none() {
+        return;
+    }
+    let dir = tools::work_dir("copystack_asan");
+    let out = dir.join("copystack_asan");
+    let repo = tools::repo_dir();
+    tools::run_ok(
+        Command::new(&cxx)
+            .args(["-std=c++17", "-O1", "-g", "-fsanitize=address", "-pthread"])
+            .arg("-I")
+            .arg(repo.join("include"))
+            .arg(repo.join("tests/c/copystack_asan.cc"))
+            .arg("-o")
+            .arg(&out)
+            .arg(&tools::artifacts().staticlib)
+            .args(["-ldl", "-lpthread"]),
+    );
+    let run = Command::new(&out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success() && !stderr.contains("AddressSanitizer"),
+        "status {:?}\nstderr:\n{stderr}",
+        run.status
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).contains("copystack ASan test passed"));
+}

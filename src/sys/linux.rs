@@ -103,6 +103,14 @@ pub(crate) unsafe fn unmap(base: *mut u8, bytes: usize) -> io::Result<()> {
     Ok(())
 }
 
+/// The address of the global symbol `name` in the running program (any
+/// loaded object, `dlsym(RTLD_DEFAULT, ..)`), or null when there is none.
+pub(crate) fn find_symbol(name: &core::ffi::CStr) -> *mut core::ffi::c_void {
+    // SAFETY: dlsym takes any NUL-terminated name; RTLD_DEFAULT searches the
+    // global scope and never unloads anything.
+    unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+}
+
 /// Sets the calling thread's `errno`.
 pub(crate) fn set_errno(value: i32) {
     // SAFETY: __errno_location returns this thread's errno slot.
