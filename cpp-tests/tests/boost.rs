@@ -136,3 +136,94 @@ fn boost_1_87_mangled_declarations_link_statically() {
 fn boost_1_87_mangled_declarations_link_dynamically() {
     run_boost187_style(Link::Shared);
 }
+
+/// Boost 1.81's headers, unpacked once under the target dir from Debian's
+/// `libboost1.81-dev` (which cannot be installed beside the 1.74 headers),
+/// or a skip.
+fn boost181_include_dir() -> Option<std::path::PathBuf> {
+    let root = tools::artifacts().profile_dir.join("boost181-headers");
+    let include = root.join("usr/include");
+    if include.join("boost/version.hpp").is_file() {
+        return Some(include);
+    }
+    for tool in ["apt-get", "dpkg"] {
+        tools::need_tool(tool)?;
+    }
+    std::fs::create_dir_all(&root).unwrap();
+    let fetched = Command::new("apt-get")
+        .args(["download", "libboost1.81-dev"])
+        .current_dir(&root)
+        .output()
+        .expect("run apt-get download");
+    if !fetched.status.success() {
+        tools::skip(&format!(
+            "apt-get download libboost1.81-dev failed: {}",
+            String::from_utf8_lossy(&fetched.stderr).trim()
+        ));
+        return None;
+    }
+    let deb = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .expect("apt-get download left a .deb");
+    tools::run_ok(Command::new("dpkg").arg("-x").arg(&deb).arg(&root));
+    Some(include)
+}
+
+/// A program built with Boost 1.81's headers against Debian's
+/// `libboost_context.so.1.81.0` runs the same with our `libfcontext.so`
+/// standing in for that file (`LD_LIBRARY_PATH`), and the loader binds its
+/// fcontext calls to ours. (Contexts are all made by one library in each
+/// run: 1.81's x86_64 frame has a guard slot ours lacks, so a context made
+/// by the real 1.81 binary could not be resumed by ours.)
+#[test]
+fn boost_1_81_program_runs_with_ours_standing_in_for_libboost_context() {
+    let Some(real) = tools::need_file(
+        "/usr/lib/x86_64-linux-gnu/libboost_context.so.1.81.0",
+        "libboost-context1.81.0",
+    ) else {
+        return;
+    };
+    let Some(include) = boost181_include_dir() else {
+        return;
+    };
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    let dir = tools::work_dir("boost181-swap");
+    let prog = dir.join("boost181_swap");
+    tools::run_ok(
+        Command::new(&cxx)
+            .args(["-std=c++17", "-O1"])
+            .arg("-I")
+            .arg(&include)
+            .arg(tools::cpp_tests_dir().join("programs/boost181_swap.cpp"))
+            .arg(&real)
+            .arg("-o")
+            .arg(&prog),
+    );
+    let on_boost = tools::stdout_of(&mut Command::new(&prog));
+    assert!(on_boost.contains("boost 1.81"), "{on_boost}");
+    assert!(on_boost.contains("boost181 swap passed"), "{on_boost}");
+
+    let stand_in = dir.join("stand-in");
+    std::fs::create_dir_all(&stand_in).unwrap();
+    std::fs::copy(
+        &tools::artifacts().cdylib,
+        stand_in.join("libboost_context.so.1.81.0"),
+    )
+    .unwrap();
+    let out = tools::run_ok(
+        Command::new(&prog)
+            .env("LD_LIBRARY_PATH", &stand_in)
+            .env("LD_DEBUG", "bindings"),
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), on_boost);
+    let bindings = String::from_utf8_lossy(&out.stderr);
+    for symbol in ["make_fcontext", "jump_fcontext", "ontop_fcontext"] {
+        let line = bindings
+            .lines()
+            .find(|l| l.contains("binding file") && l.contains(&format!("`{symbol}'")))
+            .unwrap_or_else(|| panic!("{symbol} was never bound"));
+        assert!(line.contains(&stand_in.display().to_string()), "{line}");
+    }
+}
