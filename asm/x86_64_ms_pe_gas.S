@@ -3,15 +3,16 @@
  * asm/x86_64_ms_pe_masm.asm is the same code for MASM (MSVC toolchains).
  *
  * Frame of a suspended context. `fctx` (an fcontext_t) is the address of its
- * lowest byte; the layout is identical to Boost.Context 1.74, so frames made
- * here and frames made by Boost resume each other.
+ * lowest byte; the slot offsets are Boost.Context 1.74's, so frames made here
+ * and frames made by Boost resume each other (slot 0xa8, padding in Boost's
+ * frame, holds the TEB ExceptionList here; see below).
  *
  *   offset | size | saved item                              | make_fcontext writes
  *   -------+------+-----------------------------------------+---------------------
  *     0x00 |  160 | xmm6 ... xmm15 (16 bytes each, aligned) | -
  *     0xa0 |    4 | MXCSR                                   | current MXCSR
  *     0xa4 |    2 | x87 control word                        | current control word
- *     0xa8 |    8 | padding                                 | -
+ *     0xa8 |    8 | TEB+0x00   NT_TIB.ExceptionList (below) | -1 (the empty list)
  *     0xb0 |    8 | TEB+0x20   NT_TIB.FiberData             | 0
  *     0xb8 |    8 | TEB+0x1478 DeallocationStack            | sp - size
  *     0xc0 |    8 | TEB+0x10   NT_TIB.StackLimit            | sp - size
@@ -19,7 +20,7 @@
  *     0xd0 |   32 | r12, r13, r14, r15                      | -
  *     0xf0 |   16 | rdi, rsi                                | -
  *    0x100 |    8 | rbx                                     | entry function
- *    0x108 |    8 | rbp                                     | address of finish
+ *    0x108 |    8 | rbp                                     | 0 (ends rbp chains)
  *    0x110 |    8 | result buffer of the pending call (its  | fctx + 0x140
  *          |      | rcx: a 16-byte transfer_t is returned   |
  *          |      | through a hidden pointer)               |
@@ -28,14 +29,46 @@
  *    0x140 |   16 | fresh only: {fctx, data} for the entry  | -
  *          |      | function (passed by reference in rcx)   |
  *
- * A fresh context has fctx = (sp & ~15) - 0x150; its entry function starts
- * with rsp = fctx + 0x118 = 8 (mod 16), as after an ordinary call, with the
- * home space above its return address (finish) and rcx pointing at its
- * transfer_t. The TEB stack fields make Windows (stack probes, guard pages,
- * SEH) see the context's own stack while it runs.
+ * A fresh context has fctx = (sp & ~15) - 0x150. The first jump consumes
+ * the frame and enters the trampoline with rsp = fctx + 0x120 (16-aligned),
+ * rbx = the entry function, rcx = &transfer_t (at fctx + 0x140). The
+ * trampoline is a function of its own with unwind info: it stores 0 at
+ * fctx + 0x120 and 0x128 (its "return address" and the word above), makes
+ * home space and calls the entry function, which starts with
+ * rsp = fctx + 0xf8 = 8 (mod 16) and returns to finish (_exit(0)). An
+ * unwinder that leaves the entry function's frame thus reaches the
+ * trampoline's frame, then return address 0 with a 0 above it: the end of
+ * the stack for Windows' RtlDispatchException (a frame without unwind data
+ * whose return address equals its pc: no progress, stop) and for wine's
+ * dispatcher, instead of a walk through whatever the stack holds above. The trampoline's exception handler (fcontext_unhandled)
+ * does for an exception that no frame of the context handles what the
+ * thread's outermost frame does for one raised on the thread's own stack: it
+ * calls UnhandledExceptionFilter, so an uncaught C++ exception ends in
+ * std::terminate (MinGW: the runtime's filter continues GCC exceptions and
+ * __cxa_throw calls terminate; MSVC: the CRT's filter calls terminate) and
+ * other exceptions take the process's usual unhandled-exception path.
  *
- * Unwind data: each function gets a .pdata/.xdata entry without unwind codes,
- * as Boost's; a debugger cannot walk through a switch.
+ * The TEB stack fields make Windows (stack probes, guard pages, SEH) see the
+ * context's own stack while it runs.
+ *
+ * ExceptionList (slot 0xa8, padding in Boost 1.74's frame, which never
+ * touches the TEB field): x64 SEH is table-driven and Windows itself does not
+ * walk this list, but wine's dispatcher (RtlDispatchException, RtlUnwindEx)
+ * calls the wine-internal handlers registered there -- among them the
+ * thread's top-level unhandled-exception filter, on the thread's original
+ * stack -- for every frame whose rsp lies above a record's address. Left
+ * pointing into another stack, the list makes wine (8.x) run that top-level
+ * filter at the first frame of any exception raised on a context stack that
+ * sits above the thread's stack; the MinGW runtime's filter "continues" a
+ * C++ exception, and the throw ends in std::terminate. So each context keeps
+ * its own list head, as SwitchToFiber does: a fresh one starts with -1
+ * (EXCEPTION_CHAIN_END), and a restored head that does not lie on the
+ * target's live stack [fctx, StackBase) -- e.g. the uninitialised slot of a
+ * frame made or suspended by Boost's code -- is replaced by -1.
+ *
+ * Unwind data: each function gets a .pdata/.xdata entry; make, jump and ontop
+ * have no unwind codes, as Boost's (a debugger cannot walk through a switch);
+ * the trampoline describes its frame and has fcontext_unhandled as handler.
  *
  * Defining FCONTEXT_NO_FPU_CONTROL drops the MXCSR / x87 control word save and
  * restore from jump and ontop (make still fills the slots).
@@ -61,14 +94,14 @@ make_fcontext:
     movq    %rcx, 0xc0(%rax)        /* StackLimit: lowest usable address */
     movq    %rcx, 0xb8(%rax)        /* DeallocationStack: same */
     movq    $0, 0xb0(%rax)          /* FiberData: a context is no Windows fiber */
+    movq    $-1, 0xa8(%rax)         /* ExceptionList: empty (EXCEPTION_CHAIN_END) */
     stmxcsr 0xa0(%rax)              /* fresh context inherits the SSE control/status */
     fnstcw  0xa4(%rax)              /* ... and the x87 control word */
     leaq    0x140(%rax), %rcx       /* the entry function's transfer_t buffer */
     movq    %rcx, 0x110(%rax)       /* first jump writes {fctx, data} here */
     leaq    fcontext_trampoline(%rip), %rcx /* position-independent address of the trampoline */
     movq    %rcx, 0x118(%rax)       /* first jump resumes at the trampoline */
-    leaq    fcontext_finish(%rip), %rcx /* ... and of finish */
-    movq    %rcx, 0x108(%rax)       /* trampoline makes finish the return address */
+    movq    $0, 0x108(%rax)         /* rbp: the entry function starts with rbp = 0 */
     ret                             /* rax = fctx */
     .seh_endproc
 
@@ -76,15 +109,51 @@ make_fcontext:
     .def    fcontext_trampoline; .scl 3; .type 32; .endef
     .seh_proc fcontext_trampoline
 fcontext_trampoline:
+    movq    $0, (%rsp)              /* return address 0 for unwinders: the stack ends here */
+    movq    $0, 8(%rsp)             /* and 0 above it (Windows stops on no progress) */
+    subq    $0x20, %rsp             /* home space for the entry function; rsp 16-aligned */
+    .seh_stackalloc 0x20
     .seh_endprologue
-    pushq   %rbp                    /* finish becomes the entry function's return address */
-    jmp     *%rbx                   /* rcx = &{fctx, data} was set by the jump */
-fcontext_finish:
-    andq    $-16, %rsp              /* x64 ABI alignment for the call */
-    subq    $32, %rsp               /* home space for _exit */
-    xorl    %ecx, %ecx              /* the entry function returned: exit status 0 */
+    .seh_handler fcontext_unhandled, @except
+    call    *%rbx                   /* entry(rcx = &{fctx, data}, set by the jump) */
+fcontext_finish:                    /* the entry function returned */
+    xorl    %ecx, %ecx              /* exit status 0 */
     call    _exit                   /* _exit, not exit: the context owns no atexit duty */
     hlt                             /* _exit does not return */
+    .seh_endproc
+
+/*
+ * Exception handler of the trampoline frame, the last frame of a context:
+ * EXCEPTION_DISPOSITION fcontext_unhandled(EXCEPTION_RECORD *rec (rcx),
+ *     void *frame (rdx), CONTEXT *ctx (r8), DISPATCHER_CONTEXT *dc (r9)).
+ * Reached only when no frame of the context handled the exception; does what
+ * the outermost frame of a thread does (RtlUserThreadStart's filter).
+ */
+    .p2align 4
+    .def    fcontext_unhandled; .scl 3; .type 32; .endef
+    .seh_proc fcontext_unhandled
+fcontext_unhandled:
+    subq    $0x38, %rsp             /* home space + EXCEPTION_POINTERS; 16-aligned */
+    .seh_stackalloc 0x38
+    .seh_endprologue
+    movl    $1, %eax                /* ExceptionContinueSearch */
+    testl   $6, 4(%rcx)             /* ExceptionFlags: EXCEPTION_UNWINDING | EXIT_UNWIND */
+    jnz     1f                      /* an unwind passing by: nothing to do */
+    movq    %rcx, 0x20(%rsp)        /* EXCEPTION_POINTERS.ExceptionRecord */
+    movq    %r8, 0x28(%rsp)         /* EXCEPTION_POINTERS.ContextRecord */
+    leaq    0x20(%rsp), %rcx
+    call    *__imp_UnhandledExceptionFilter(%rip)
+    cmpl    $1, %eax                /* EXCEPTION_EXECUTE_HANDLER: end the process */
+    je      2f
+    addl    $1, %eax                /* CONTINUE_EXECUTION (-1) -> ExceptionContinueExecution (0), */
+1:                                  /* CONTINUE_SEARCH (0) -> ExceptionContinueSearch (1) */
+    addq    $0x38, %rsp
+    ret
+2:  movq    0x20(%rsp), %rax
+    movl    (%rax), %edx            /* exit status: the exception code, as Windows does */
+    movq    $-1, %rcx               /* GetCurrentProcess() */
+    call    *__imp_TerminateProcess(%rip)
+    hlt                             /* TerminateProcess(self) does not return */
     .seh_endproc
 
 /*
@@ -108,6 +177,8 @@ fcontext_finish:
     fnstcw  0xa4(%rsp)              /* so is the x87 control word */
 #endif
     movq    %gs:0x30, %r10          /* the TEB (NT_TIB.Self) */
+    movq    0x00(%r10), %rax        /* TEB ExceptionList (wine's handler records) */
+    movq    %rax, 0xa8(%rsp)        /* ExceptionList */
     movq    0x20(%r10), %rax        /* TEB FiberData */
     movq    %rax, 0xb0(%rsp)        /* FiberData */
     movq    0x1478(%r10), %rax      /* TEB DeallocationStack */
@@ -129,7 +200,8 @@ fcontext_finish:
 
 /*
  * Loads the frame at rsp (the target's) into the registers and the TEB
- * (r10); rax = the target's result buffer; rcx, rdx, r8, r9, r11 are left alone.
+ * (r10); rax = the target's result buffer; rcx and rdx are clobbered,
+ * r8, r9, r11 are left alone.
  */
 .macro RESTORE_CONTEXT
     movaps  0x00(%rsp), %xmm6       /* the target's xmm6 */
@@ -146,6 +218,15 @@ fcontext_finish:
     ldmxcsr 0xa0(%rsp)              /* the target's SSE control state */
     fldcw   0xa4(%rsp)              /* the target's x87 control word */
 #endif
+    movq    0xa8(%rsp), %rax        /* the target's ExceptionList ... */
+    movq    %rax, %rcx
+    subq    %rsp, %rcx              /* ... its distance above the target's frame */
+    movq    0xc8(%rsp), %rdx
+    subq    %rsp, %rdx              /* the target's live stack: [fctx, StackBase) */
+    cmpq    %rdx, %rcx              /* unsigned: a record on that stack? */
+    movq    $-1, %rcx               /* (mov leaves the flags alone) */
+    cmovaeq %rcx, %rax              /* no: the empty list (-1 stays -1) */
+    movq    %rax, 0x00(%r10)        /* ... now the thread's ExceptionList */
     movq    0xb0(%rsp), %rax        /* the target's stack becomes the thread's stack */
     movq    %rax, 0x20(%r10)        /* ... now describes the target stack */
     movq    0xb8(%rsp), %rax        /* the target's DeallocationStack */

@@ -2,15 +2,16 @@
 ; asm/x86_64_ms_pe_gas.S is the same code for GNU as (MinGW-w64).
 ;
 ; Frame of a suspended context. `fctx` (an fcontext_t) is the address of its
-; lowest byte; the layout is identical to Boost.Context 1.74, so frames made
-; here and frames made by Boost resume each other.
+; lowest byte; the slot offsets are Boost.Context 1.74's, so frames made here
+; and frames made by Boost resume each other (slot 0xa8, padding in Boost's
+; frame, holds the TEB ExceptionList here; see below).
 ;
 ;   offset | size | saved item                              | make_fcontext writes
 ;   -------+------+-----------------------------------------+---------------------
 ;     0x00 |  160 | xmm6 ... xmm15 (16 bytes each, aligned) | -
 ;     0xa0 |    4 | MXCSR                                   | current MXCSR
 ;     0xa4 |    2 | x87 control word                        | current control word
-;     0xa8 |    8 | padding                                 | -
+;     0xa8 |    8 | TEB+0x00   NT_TIB.ExceptionList (below) | -1 (the empty list)
 ;     0xb0 |    8 | TEB+0x20   NT_TIB.FiberData             | 0
 ;     0xb8 |    8 | TEB+0x1478 DeallocationStack            | sp - size
 ;     0xc0 |    8 | TEB+0x10   NT_TIB.StackLimit            | sp - size
@@ -18,7 +19,7 @@
 ;     0xd0 |   32 | r12, r13, r14, r15                      | -
 ;     0xf0 |   16 | rdi, rsi                                | -
 ;    0x100 |    8 | rbx                                     | entry function
-;    0x108 |    8 | rbp                                     | address of finish
+;    0x108 |    8 | rbp                                     | 0 (ends rbp chains)
 ;    0x110 |    8 | result buffer of the pending call (its  | fctx + 0x140
 ;          |      | rcx: a 16-byte transfer_t is returned   |
 ;          |      | through a hidden pointer)               |
@@ -27,18 +28,38 @@
 ;    0x140 |   16 | fresh only: {fctx, data} for the entry  | -
 ;          |      | function (passed by reference in rcx)   |
 ;
-; A fresh context has fctx = (sp & ~15) - 0x150; its entry function starts
-; with rsp = fctx + 0x118 = 8 (mod 16), with the home space above its return
-; address (finish) and rcx pointing at its transfer_t.
+; A fresh context has fctx = (sp & ~15) - 0x150. The first jump enters the
+; trampoline with rsp = fctx + 0x120; it stores 0 at fctx + 0x120 and 0x128
+; (return address 0 and a 0 above: unwinders stop there), makes home space
+; and calls the entry function (rsp = fctx + 0xf8 = 8 mod 16 at its start,
+; rcx = &transfer_t), which returns to finish (_exit(0)).
+;
+; Unlike the GAS file, the trampoline has no exception handler: llvm-ml
+; implements neither `PROC FRAME:handler` nor hand-written .xdata, so an
+; exception no frame of the context handles ends the process through the
+; system's unhandled-exception path once the walk stops at the trampoline
+; (the GAS file's handler calls UnhandledExceptionFilter, so there an
+; uncaught C++ exception ends in std::terminate). asm/x86_64_ms_pe_gas.S has
+; the full story.
+;
+; ExceptionList (slot 0xa8, padding in Boost 1.74's frame): Windows x64 does
+; not walk this list, but wine's dispatcher calls the wine-internal handlers
+; registered there (the thread's top-level filter among them) for every frame
+; above a record's address, so a list left pointing into another stack makes
+; a C++ exception thrown on a context end in std::terminate under wine 8.x.
+; Each context keeps its own head, as SwitchToFiber does: -1 when fresh, and
+; a restored head not on the target's live stack [fctx, StackBase) becomes -1.
+; asm/x86_64_ms_pe_gas.S has the full story.
 ;
 ; Position independence: llvm-ml encodes `lea reg, label` as an absolute
 ; 32-bit address (ml64 makes it RIP-relative), which cannot link into an image
-; above 2 GiB. make_fcontext therefore takes the trampoline and finish
-; addresses from `call` instructions placed right before them: the pushed
-; return address is the label's run-time address under either assembler.
+; above 2 GiB. make_fcontext therefore ends with a `call` right before the
+; trampoline: the pushed return address is the trampoline's run-time address
+; under either assembler.
 ;
-; Unwind data: each PROC FRAME gets a .pdata/.xdata entry without unwind
-; codes, as Boost's; a debugger cannot walk through a switch.
+; Unwind data: each PROC FRAME gets a .pdata/.xdata entry; make, jump and
+; ontop have no unwind codes, as Boost's (a debugger cannot walk through a
+; switch); the trampoline describes its frame (.allocstack).
 ;
 ; Defining FCONTEXT_NO_FPU_CONTROL (/D) drops the MXCSR / x87 control word save
 ; and restore from jump and ontop (make still fills the slots).
@@ -64,6 +85,8 @@ IFNDEF FCONTEXT_NO_FPU_CONTROL
     fnstcw  WORD PTR [rsp+0a4h]         ; so is the x87 control word
 ENDIF
     mov     r10, gs:[30h]               ; the TEB (NT_TIB.Self)
+    mov     rax, [r10]                  ; TEB ExceptionList (wine's handler records)
+    mov     [rsp+0a8h], rax             ; ExceptionList
     mov     rax, [r10+20h]              ; TEB FiberData
     mov     [rsp+0b0h], rax             ; FiberData
     mov     rax, [r10+1478h]            ; TEB DeallocationStack
@@ -84,7 +107,8 @@ ENDIF
 ENDM
 
 ; Loads the frame at rsp (the target's) into the registers and the TEB (r10);
-; rax = the target's result buffer; rcx, rdx, r8, r9, r11 are left alone.
+; rax = the target's result buffer; rcx and rdx are clobbered, r8, r9, r11
+; are left alone.
 RESTORE_CONTEXT MACRO
     movaps  xmm6, XMMWORD PTR [rsp+00h] ; the target's xmm6
     movaps  xmm7, XMMWORD PTR [rsp+10h] ; the target's xmm7
@@ -100,6 +124,15 @@ IFNDEF FCONTEXT_NO_FPU_CONTROL
     ldmxcsr DWORD PTR [rsp+0a0h]        ; the target's SSE control state
     fldcw   WORD PTR [rsp+0a4h]         ; the target's x87 control word
 ENDIF
+    mov     rax, [rsp+0a8h]             ; the target's ExceptionList ...
+    mov     rcx, rax
+    sub     rcx, rsp                    ; ... its distance above the target's frame
+    mov     rdx, [rsp+0c8h]
+    sub     rdx, rsp                    ; the target's live stack: [fctx, StackBase)
+    cmp     rcx, rdx                    ; unsigned: a record on that stack?
+    mov     rcx, -1                     ; (mov leaves the flags alone)
+    cmovae  rax, rcx                    ; no: the empty list (-1 stays -1)
+    mov     [r10], rax                  ; ... now the thread's ExceptionList
     mov     rax, [rsp+0b0h]             ; the target's stack becomes the thread's stack
     mov     [r10+20h], rax              ; ... now describes the target stack
     mov     rax, [rsp+0b8h]             ; the target's DeallocationStack
@@ -135,29 +168,38 @@ make_fcontext PROC FRAME
     mov     [rax+0b8h], rcx             ; DeallocationStack: same
     xor     ecx, ecx                    ; zero for FiberData
     mov     [rax+0b0h], rcx             ; FiberData: a context is no Windows fiber
+    dec     rcx                         ; -1 for ExceptionList
+    mov     [rax+0a8h], rcx             ; ExceptionList: empty (EXCEPTION_CHAIN_END)
     stmxcsr DWORD PTR [rax+0a0h]        ; fresh context inherits the SSE control/status
     fnstcw  WORD PTR [rax+0a4h]         ; ... and the x87 control word
     lea     rcx, [rax+140h]             ; the entry function's transfer_t buffer
     mov     [rax+110h], rcx             ; first jump writes {fctx, data} here
-    call    got_trampoline              ; pushes the address of trampoline
-trampoline:
-    push    rbp                         ; finish becomes the entry function's return address
-    jmp     rbx                         ; rcx = &{fctx, data} was set by the jump
-got_trampoline:
-    pop     rcx                         ; the address the call pushed
-    mov     [rax+118h], rcx             ; first jump resumes at the trampoline
-    call    got_finish                  ; pushes the address of finish
-finish:
-    and     rsp, -16                    ; x64 ABI alignment for the call
-    sub     rsp, 32                     ; home space for _exit
-    xor     ecx, ecx                    ; the entry function returned: exit status 0
+    xor     ecx, ecx
+    mov     [rax+108h], rcx             ; rbp: the entry function starts with rbp = 0
+    call    fcontext_make_tail          ; pushes the address of fcontext_trampoline (next)
+make_fcontext ENDP
+
+; The first jump enters here with rsp = fctx + 120h (16-aligned), rbx = the
+; entry function and rcx = &{fctx, data}.
+fcontext_trampoline PROC FRAME
+    mov     QWORD PTR [rsp], 0          ; return address 0 for unwinders: the stack ends here
+    mov     QWORD PTR [rsp+8], 0        ; and 0 above it (Windows stops on no progress)
+    sub     rsp, 20h                    ; home space for the entry function; rsp 16-aligned
+    .allocstack 20h
+    .endprolog
+    call    rbx                         ; entry(rcx = &{fctx, data})
+    xor     ecx, ecx                    ; finish: the entry function returned, exit status 0
     call    _exit                       ; _exit, not exit: the context owns no atexit duty
     hlt                                 ; _exit does not return
-got_finish:
-    pop     rcx                         ; the address the call pushed
-    mov     [rax+108h], rcx             ; trampoline makes finish the return address
+fcontext_trampoline ENDP
+
+; The rest of make_fcontext, reached by its last `call`.
+fcontext_make_tail PROC FRAME
+    .endprolog
+    pop     rcx                         ; the address the call pushed: the trampoline's
+    mov     [rax+118h], rcx             ; first jump resumes at the trampoline
     ret                                 ; rax = fctx
-make_fcontext ENDP
+fcontext_make_tail ENDP
 
 ; transfer_t jump_fcontext(fcontext_t const to, void *vp)
 ; rcx = result buffer, rdx = to, r8 = vp

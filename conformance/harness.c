@@ -852,7 +852,8 @@ static unsigned char *tib_self(void) {
 
 typedef struct {
     void *base, *limit, *dealloc, *fiber;
-    void **seh; /* i386: head of the SEH chain (records {next, handler}) */
+    void **seh; /* ExceptionList: i386's SEH chain (records {next, handler});
+                   on x64 only wine's dispatcher walks it (asm/x86_64_ms_pe_gas.S) */
 } teb_view_t;
 
 static void *tib_word(long offset) {
@@ -867,7 +868,7 @@ static teb_view_t teb_now(void) {
     v.limit = tib_word(TIB_LIMIT);
     v.dealloc = tib_word(TIB_DEALLOC);
     v.fiber = tib_word(TIB_FIBER);
-    v.seh = sizeof(void *) == 4 ? tib_word(0) : NULL;
+    v.seh = tib_word(0);
     return v;
 }
 
@@ -893,8 +894,13 @@ static void teb_check(void) {
           g_teb_in_ctx.base, (void *)s.top, g_teb_in_ctx.limit, g_teb_in_ctx.dealloc,
           (void *)(s.top - size), g_teb_in_ctx.fiber);
     check(!memcmp(&before, &after, sizeof before), "TEB stack fields restored on switch back",
-          "StackBase %p -> %p, StackLimit %p -> %p, SEH head %p -> %p", before.base, after.base,
+          "StackBase %p -> %p, StackLimit %p -> %p, ExceptionList %p -> %p", before.base, after.base,
           before.limit, after.limit, (void *)before.seh, (void *)after.seh);
+    if (sizeof(void *) == 8)
+        /* x64: a context has its own, empty ExceptionList, so wine never runs the
+           thread's records (its top-level filter) for frames on the context stack. */
+        check(g_teb_in_ctx.seh == (void **)-1, "ExceptionList of a fresh context: empty (-1)",
+              "ExceptionList %p", (void *)g_teb_in_ctx.seh);
     if (sizeof(void *) == 4) {
         /* The context's SEH chain is one terminal record on its own stack, with
            the handler of the thread's terminal record (SEHOP validates it). */

@@ -42,6 +42,8 @@ const KEYS: &[&str] = &[
     "boost_deb",
     "boost_frame",
     "interop_na",
+    "cxx",
+    "cxx_test",
     "symbols",
     "sections",
     "insns",
@@ -399,6 +401,13 @@ fn run_target(root: &Path, dir: &Path, t: &Target) -> [Cell; 5] {
         }
     };
 
+    // cxx_test: a C++ program linked with the asm object, run the same way;
+    // its verdict is part of the conformance cell.
+    let conformance = match (conformance, t.get("cxx_test")) {
+        (Cell::Pass, Some(src)) => cxx_test(root, dir, t, src, &asm_obj, &runner),
+        (c, _) => c,
+    };
+
     // interop
     // `boost_deb`: the library comes from Debian packages of the target's
     // architecture, fetched and unpacked under the target dir.
@@ -432,6 +441,48 @@ fn run_target(root: &Path, dir: &Path, t: &Target) -> [Cell; 5] {
         }
     };
     [Cell::Pass, Cell::Pass, ran, conformance, interop]
+}
+
+/// Builds `src` (a C++ program under conformance/) with the row's `cxx` and
+/// `cflags` and the assembled object, runs it like the harness and returns
+/// its verdict (it prints the harness's start line and PASS/FAIL summary).
+fn cxx_test(
+    root: &Path,
+    dir: &Path,
+    t: &Target,
+    src: &str,
+    asm_obj: &Path,
+    runner: &Runner,
+) -> Cell {
+    let cxx = t.words("cxx");
+    let Some(program) = cxx.first() else {
+        return Cell::Fail(format!("{}: `cxx_test` set without `cxx`", t.name));
+    };
+    if !util::have(program) {
+        return missing(format!(
+            "{}: C++ compiler `{program}` not installed",
+            t.name
+        ));
+    }
+    let exe = dir.join(format!("cxx_test{}", t.get("exe").unwrap_or("")));
+    let mut build = Command::new(program);
+    build
+        .args(&cxx[1..])
+        .args(t.words("cflags"))
+        .arg(root.join(src))
+        .arg(asm_obj)
+        .arg("-o")
+        .arg(&exe);
+    if let Err(e) = step(build) {
+        return Cell::Fail(format!("{}: {src} did not build: {e}", t.name));
+    }
+    match runner.harness(&exe, &[], &dir.join("cxx_test")) {
+        Ok(out) => match out.cells(&t.name) {
+            (_, Cell::Fail(why)) => Cell::Fail(format!("{src}: {why}")),
+            (_, c) => c,
+        },
+        Err(e) => Cell::Fail(format!("{}: {src}: {e}", t.name)),
+    }
 }
 
 /// Runs a build command quietly; on failure the error carries its output.
