@@ -205,25 +205,69 @@ fn boost_1_81_program_runs_with_ours_standing_in_for_libboost_context() {
     assert!(on_boost.contains("boost 1.81"), "{on_boost}");
     assert!(on_boost.contains("boost181 swap passed"), "{on_boost}");
 
+    run_on_stand_in(
+        &prog,
+        &dir,
+        "libboost_context.so.1.81.0",
+        &on_boost,
+        "boost181_swap",
+    );
+}
+
+/// Runs `prog` with our `libfcontext.so` standing in for `soname`
+/// (`LD_LIBRARY_PATH`): it must print `expected` (what it printed on Boost's
+/// own library), and the loader must bind `binder`'s make/jump/ontop_fcontext
+/// references (`binder` names the program or a library it loads) to ours.
+fn run_on_stand_in(prog: &Path, dir: &Path, soname: &str, expected: &str, binder: &str) {
     let stand_in = dir.join("stand-in");
     std::fs::create_dir_all(&stand_in).unwrap();
-    std::fs::copy(
-        &tools::artifacts().cdylib,
-        stand_in.join("libboost_context.so.1.81.0"),
-    )
-    .unwrap();
+    std::fs::copy(&tools::artifacts().cdylib, stand_in.join(soname)).unwrap();
     let out = tools::run_ok(
-        Command::new(&prog)
+        Command::new(prog)
             .env("LD_LIBRARY_PATH", &stand_in)
             .env("LD_DEBUG", "bindings"),
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout), on_boost);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     let bindings = String::from_utf8_lossy(&out.stderr);
     for symbol in ["make_fcontext", "jump_fcontext", "ontop_fcontext"] {
         let line = bindings
             .lines()
-            .find(|l| l.contains("binding file") && l.contains(&format!("`{symbol}'")))
-            .unwrap_or_else(|| panic!("{symbol} was never bound"));
+            .find(|l| {
+                l.contains("binding file")
+                    && l.contains(binder)
+                    && l.contains(&format!("`{symbol}'"))
+            })
+            .unwrap_or_else(|| panic!("{binder} never bound {symbol}"));
         assert!(line.contains(&stand_in.display().to_string()), "{line}");
     }
+}
+
+/// Boost.Fiber 1.74's compiled library (Debian's `libboost_fiber.so.1.74.0`,
+/// which needs `libboost_context.so.1.74.0`) runs a program's fibers on two
+/// threads the same with our `libfcontext.so` standing in for Boost.Context,
+/// and its own fcontext calls bind to ours.
+#[test]
+fn boost_fiber_library_runs_with_ours_standing_in_for_libboost_context() {
+    if tools::need_file("/usr/include/boost/fiber/all.hpp", "libboost-fiber-dev").is_none() {
+        return;
+    }
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    let dir = tools::work_dir("boost-fiber-swap");
+    let prog = dir.join("boost_fiber_swap");
+    tools::run_ok(
+        Command::new(&cxx)
+            .args(["-std=c++17", "-O1", "-pthread"])
+            .arg(tools::cpp_tests_dir().join("programs/boost_fiber_swap.cpp"))
+            .args(["-lboost_fiber", "-lboost_context", "-o"])
+            .arg(&prog),
+    );
+    let on_boost = tools::stdout_of(&mut Command::new(&prog));
+    assert!(on_boost.contains("boost fiber swap passed"), "{on_boost}");
+    run_on_stand_in(
+        &prog,
+        &dir,
+        "libboost_context.so.1.74.0",
+        &on_boost,
+        "libboost_fiber.so.1.74.0",
+    );
 }
