@@ -109,6 +109,23 @@ static impl_t g_ours = {"ours", make_fcontext, jump_fcontext, ontop_fcontext};
 static impl_t g_boost = {"boost", NULL, NULL, NULL}; /* filled by dlopen/dlsym */
 #endif
 
+/*
+ * --interop-one-way: the target's frames are compatible one way only (mips64
+ * n64: ours keeps gp in the frame, Boost's jump does not save it), so a
+ * context suspended by Boost must never be resumed by ours. Interop checks
+ * that would do so are reported as skipped, not run.
+ */
+static int g_one_way;
+
+/* True (and prints the skip) when a check would have `resumer` resume a
+   context that `suspender` suspended, which --interop-one-way forbids. */
+static int skip_one_way(const char *name, const impl_t *resumer, const impl_t *suspender) {
+    if (!g_one_way || resumer != &g_ours || suspender == &g_ours)
+        return 0;
+    printf("skip %s: ours would resume a context suspended by Boost (--interop-one-way)\n", name);
+    return 1;
+}
+
 /* ---------------------------------------------------------------- stacks */
 
 #define STACK_BYTES (256 * 1024)
@@ -183,6 +200,12 @@ static void pingpong_entry(fcontext_transfer_t t) {
 static void pingpong(const char *name, const impl_t *maker, const impl_t *main_jump0,
                      const impl_t *main_jump1, const impl_t *ctx_jump0, const impl_t *ctx_jump1,
                      int rounds) {
+    /* main's jumps resume the context, suspended by its jumps, and back. */
+    const impl_t *mains[2] = {main_jump0, main_jump1}, *ctxs[2] = {ctx_jump0, ctx_jump1};
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 2; k++)
+            if (skip_one_way(name, mains[i], ctxs[k]) || skip_one_way(name, ctxs[k], mains[i]))
+                return;
     pingpong_t pp;
     memset(&pp, 0, sizeof pp);
     pp.ctx_jump[0] = ctx_jump0;
@@ -245,6 +268,8 @@ static void ontop_entry(fcontext_transfer_t t) {
 
 static void ontop_check(const char *name, const impl_t *maker, const impl_t *ctx_jump,
                         const impl_t *main_ontop) {
+    if (skip_one_way(name, main_ontop, ctx_jump) || skip_one_way(name, ctx_jump, main_ontop))
+        return;
     ontop_state_t os;
     memset(&os, 0, sizeof os);
     os.ctx_jump = ctx_jump;
@@ -660,9 +685,13 @@ static void entry_returns_check(const char *self) {
 
 /* ------------------------------------------------- fresh-context alignment */
 
+/* The implementation whose fresh contexts first_misaligned_entry probes: its
+   own jump switches back, so no other library resumes what it suspended. */
+static const impl_t *g_align_impl = &g_ours;
+
 static void align_entry(fcontext_transfer_t t) {
     note_alignment();
-    jump_fcontext(t.ctx, NULL);
+    g_align_impl->jump(t.ctx, NULL);
     abort();
 }
 
@@ -671,6 +700,7 @@ static void align_entry(fcontext_transfer_t t) {
 static uintptr_t first_misaligned_entry(const impl_t *impl) {
     stack_t_ s = stack_new();
     g_misaligned_sp = 0;
+    g_align_impl = impl;
     for (int r = 0; r < 16; r++) {
         fcontext_t ctx = impl->make(s.top - 64 - r, STACK_BYTES - 128, align_entry);
         impl->jump(ctx, NULL);
@@ -929,7 +959,7 @@ static int summary(void) {
 
 static int usage(void) {
     printf("usage: harness --frame SPEC [--stack-align N]\n"
-           "       harness --interop LIB --boost-frame SPEC [--stack-align N]\n");
+           "       harness --interop LIB --boost-frame SPEC [--stack-align N] [--interop-one-way]\n");
     return 2;
 }
 
@@ -1036,6 +1066,10 @@ int main(int argc, char **argv) {
             return child_return(0, -1);
         if (!strcmp(argv[i], "--child-return-fresh"))
             return child_return(1, -1);
+        if (!strcmp(argv[i], "--interop-one-way")) {
+            g_one_way = 1;
+            continue;
+        }
         if (i + 1 >= argc)
             return usage();
         if (!strcmp(argv[i], "--frame"))

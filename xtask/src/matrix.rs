@@ -40,6 +40,7 @@ const KEYS: &[&str] = &[
     "frame",
     "boost",
     "boost_deb",
+    "interop_flags",
     "boost_frame",
     "interop_na",
     "cxx",
@@ -430,7 +431,10 @@ fn run_target(root: &Path, dir: &Path, t: &Target) -> [Cell; 5] {
                 bframe,
                 "--stack-align",
                 align,
-            ],
+            ]
+            .into_iter()
+            .chain(t.get("interop_flags").unwrap_or("").split_whitespace())
+            .collect::<Vec<_>>(),
             &dir.join("interop"),
         ) {
             Ok(out) => out.cells(&t.name).1,
