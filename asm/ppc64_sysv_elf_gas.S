@@ -1,8 +1,10 @@
 /*
- * fcontext for 64-bit PowerPC, ELFv2 ABI (ppc64le), ELF, GNU as.
- * ELFv1 (big-endian, function descriptors) is not implemented.
+ * fcontext for 64-bit PowerPC, ELF, GNU as: the ELFv2 ABI (ppc64le) and the
+ * ELFv1 ABI (big-endian powerpc64-linux-gnu: function descriptors in .opd,
+ * transfer_t returned through a hidden pointer). _CALL_ELF picks the ABI; the
+ * ELFv2 object is the same with or without the ELFv1 half of this file.
  *
- * Frame of a suspended context; fctx is its lowest address and the saved r1.
+ * ELFv2 frame of a suspended context; fctx is its lowest address and the saved r1.
  * THIS FRAME DIFFERS FROM BOOST 1.74 (docs/ABI.md#ppc64le-elfv2): Boost saves only
  * r14-r31, CR and LR, so a double held in f14-f31 or a vector in v20-v31 --
  * callee-saved in ELFv2 -- is clobbered by its switch. Ours saves them, plus
@@ -42,13 +44,42 @@
  * VRSAVE is not used by the ELFv2 ABI and is left alone. r2 (TOC) is set
  * by each function's global entry, r13 (thread pointer) is never touched.
  * Defining FCONTEXT_NO_FPU_CONTROL drops the FPSCR/VSCR save and restore.
+ *
+ * ELFv1 (docs/ABI.md#ppc64-elfv1). jump(to, vp) is jump(hidden r3, to r4,
+ * vp r5), ontop gets fn (a descriptor: entry, TOC, environment) in r6, make
+ * gets a descriptor in r5. A transfer_t argument travels by value in r3:r4.
+ * Same 544-byte frame and the same extra saves as ELFv2; three slots differ:
+ *
+ *   offset | size  | ELFv1 saved item             | make_fcontext writes
+ *   -------+-------+------------------------------+--------------------------
+ *        0 |     8 | r2 (TOC)                     | fn's TOC (descriptor word 1)
+ *      152 |     8 | hidden result pointer of the | 0 (= fresh: the first jump
+ *          |       | pending call                 | passes transfer_t in r3:r4)
+ *      328 |     8 | FPSCR image (mffs) *         | current FPSCR
+ *   8..144, 160..176, 184..320, 336..527, 528, 544: as ELFv2 (176 = entry
+ *   address, descriptor word 0; 168 = finish)
+ *
+ * THIS FRAME DIFFERS FROM BOOST 1.74 (ELFv1 half): Boost's is 184 bytes with
+ * TOC at 0, r14-r31 at 8, hidden at 152, CR/LR/PC at 160/168/176 -- ours keeps
+ * those offsets and adds f14-f31, v20-v31 and the FPSCR/VSCR images above
+ * 184 (FPSCR in the ELFv2 padding slot 328, since 152 is the hidden pointer).
+ * Fresh fctx = (sp & ~15) - 656 (Boost: - 248): the entry function starts
+ * with r1 = fctx + 544, back chain 0, and the full 112-byte ELFv1 caller area
+ * above it (48-byte header + 64-byte parameter save area; Boost leaves 64).
+ * ontop calls fn with bctrl from a 160-byte frame on the target's stack and
+ * then restores the target's r2 itself (Boost returns from fn straight into
+ * the target with fn's TOC in r2); it also works on a fresh target.
+ * The vector saves need VMX (AltiVec): POWER6 and later, 970; not POWER4/5
+ * or e5500.
  */
 
-#if !defined(_CALL_ELF) || _CALL_ELF != 2
-#error "ppc64_sysv_elf_gas.S implements the ELFv2 ABI only (ppc64le); ELFv1 is not supported"
+#if !defined(_CALL_ELF)
+#error "ppc64_sysv_elf_gas.S: _CALL_ELF undefined (is this a 64-bit PowerPC ELF compiler?)"
 #endif
 
+#if _CALL_ELF == 2
     .abiversion 2
+#endif
     .machine power8
     .text
 
@@ -60,7 +91,30 @@
 
 #define FRAME 544
 
+#if _CALL_ELF == 2
+#define FC_FPSCR 152                /* FPSCR image slot */
+#else
+#define FC_FPSCR 328                /* ELFv1: 152 is the hidden pointer */
+#define FC_V1_LINK 112              /* ELFv1 caller area: header + parameter save area */
+#define FC_V1_OF 160                /* ontop's frame for fn (link area + 48 bytes of ours) */
+
+/* ELFv1 function: the descriptor {entry, TOC base, environment} in .opd is
+   the symbol; the code starts at the local label .L.name. */
+.macro FC_V1_FUNC name
+    .section ".opd", "aw"
+    .p2align 3
+    .globl  \name
+\name:
+    .quad   .L.\name, .TOC.@tocbase, 0
+    .previous
+    .type   \name, @function
+    .p2align 4
+.L.\name:
+.endm
+#endif
+
 /* fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t)) */
+#if _CALL_ELF == 2
     .globl  make_fcontext
     .type   make_fcontext, @function
     .p2align 4
@@ -83,9 +137,34 @@ make_fcontext:
     blr                             /* r3 = fctx */
     .cfi_endproc
     .size   make_fcontext, .-make_fcontext
+#else
+    FC_V1_FUNC make_fcontext
+    .cfi_startproc
+    clrrdi  3, 3, 4                 /* 16-byte aligned top */
+    addi    3, 3, -(FRAME + FC_V1_LINK) /* frame plus the entry function's caller area */
+    ld      0, 0(5)                 /* fn's descriptor: entry address ... */
+    std     0, 176(3)               /* first resume enters fn (through CTR) */
+    ld      0, 8(5)                 /* ... and its TOC ... */
+    std     0, 0(3)                 /* ... which the first resume loads into r2 */
+    addis   6, 2, fcontext_finish@toc@ha /* finish, TOC-relative (r2 = ours on entry) */
+    addi    6, 6, fcontext_finish@toc@l /* ... low half */
+    std     6, 168(3)               /* fn returns into finish */
+    li      0, 0                    /* null back chain and no result pointer ... */
+    std     0, 152(3)               /* hidden 0: the first jump passes transfer_t in r3:r4 */
+    std     0, FRAME(3)             /* back chain 0: stack walkers stop at the entry */
+    mffs    0                       /* fresh context inherits our FP modes ... */
+    stfd    0, FC_FPSCR(3)          /* FPSCR image for the first resume */
+    mfvscr  0                       /* ... and vector modes */
+    li      7, 528                  /* offset of the VSCR slot (stvx/lvx index register) */
+    stvx    0, 3, 7                 /* VSCR image for the first resume */
+    blr                             /* r3 = fctx */
+    .cfi_endproc
+    .size   make_fcontext, .-.L.make_fcontext
+#endif
 
 /*
- * The entry function returned (r1 = fctx + 544, r2 = its TOC). One unwind
+ * The entry function returned (r1 = fctx + 544, r2 = its TOC, which need not
+ * be ours: derive ours pc-relatively, as on an ELFv2 global entry). One unwind
  * procedure with an undefined return address, so unwinders stop here; the
  * leading nop puts finish-1 inside it.
  */
@@ -100,7 +179,11 @@ fcontext_finish:
 1:  mflr    12
     addis   2, 12, .TOC.-1b@ha      /* our TOC: the call to _exit goes through it */
     addi    2, 2, .TOC.-1b@l        /* ... low half */
+#if _CALL_ELF == 2
     stdu    1, -32(1)               /* minimal frame; back chain -> the 0 make wrote */
+#else
+    stdu    1, -FC_V1_LINK(1)       /* minimal ELFv1 frame (the PLT stub saves r2 at 40) */
+#endif
     li      3, 0                    /* exit status 0 */
     bl      _exit                   /* _exit: the context owns no atexit duty */
     nop                             /* TOC restore slot for the linker */
@@ -173,7 +256,7 @@ fcontext_finish:
     stvx    31, 1, 7                /* keep v31 (callee-saved) */
 #ifndef FCONTEXT_NO_FPU_CONTROL
     mffs    0                       /* FP rounding mode and enables */
-    stfd    0, 152(1)               /* into the FPSCR slot */
+    stfd    0, FC_FPSCR(1)          /* into the FPSCR slot */
     mfvscr  0                       /* vector non-Java mode */
     li      7, 528                  /* offset of the VSCR slot (stvx/lvx index register) */
     stvx    0, 1, 7                 /* into the VSCR slot */
@@ -183,6 +266,10 @@ fcontext_finish:
     mflr    0                       /* our return address ... */
     std     0, 168(1)               /* into the LR slot ... */
     std     0, 176(1)               /* ... is where we resume */
+#if _CALL_ELF != 2
+    std     2, 0(1)                 /* our TOC (a fresh frame holds fn's there) */
+    std     3, 152(1)               /* where our pending call's result goes */
+#endif
 .endm
 
 /* Loads the callee-saved state of the frame at r1 (r7 is scratch). */
@@ -248,7 +335,7 @@ fcontext_finish:
     addi    7, 7, 16                /* next 16-byte vector slot */
     lvx     31, 1, 7                /* the target's v31 */
 #ifndef FCONTEXT_NO_FPU_CONTROL
-    lfd     0, 152(1)               /* the target's FPSCR image */
+    lfd     0, FC_FPSCR(1)          /* the target's FPSCR image */
     mtfsf   0x03, 0                 /* fields 6-7 only: enables, NI, RN -- not the flags */
     li      7, 528                  /* offset of the VSCR slot (stvx/lvx index register) */
     lvx     0, 1, 7                 /* the target's VSCR image */
@@ -258,9 +345,13 @@ fcontext_finish:
     mtcr    0                       /* cr2-cr4 back (all fields are written) */
     ld      0, 168(1)               /* fresh: finish */
     mtlr    0                       /* LR = where the target returns to */
+#if _CALL_ELF != 2
+    ld      2, 0(1)                 /* the target's TOC (fresh: fn's) */
+#endif
 .endm
 
 /* transfer_t jump_fcontext(fcontext_t const to, void *vp) */
+#if _CALL_ELF == 2
     .globl  jump_fcontext
     .type   jump_fcontext, @function
     .p2align 4
@@ -278,8 +369,32 @@ jump_fcontext:
     bctr                            /* resume the target (fresh: enter fn at its global entry) */
     .cfi_endproc
     .size   jump_fcontext, .-jump_fcontext
+#else
+/* ELFv1: r3 = hidden result pointer, r4 = to, r5 = vp */
+    FC_V1_FUNC jump_fcontext
+    .cfi_startproc
+    SAVE_FRAME                      /* with our TOC and result pointer */
+    mr      6, 1                    /* our frame is the fctx the target receives */
+    mr      1, 4                    /* switch to the target's frame */
+    LOAD_FRAME                      /* r2 = the target's TOC (fresh: fn's) */
+    ld      0, 176(1)               /* resume address (fresh: fn's entry) */
+    mtctr   0                       /* branch through CTR */
+    ld      3, 152(1)               /* the target's result pointer; 0 = fresh */
+    addi    1, 1, FRAME             /* target's r1 as after its pending call */
+    cmpdi   3, 0                    /* fresh? (cr0 is volatile) */
+    beq     1f
+    std     6, 0(3)                 /* the pending call returns {our fctx, ... */
+    std     5, 8(3)                 /* ... vp} through its result pointer */
+    bctr                            /* resume the target */
+1:  mr      3, 6                    /* fresh: fn's argument {our fctx, ... */
+    mr      4, 5                    /* ... vp} by value in r3:r4 */
+    bctr                            /* enter fn (LR = finish) */
+    .cfi_endproc
+    .size   jump_fcontext, .-.L.jump_fcontext
+#endif
 
 /* transfer_t ontop_fcontext(fcontext_t const to, void *vp, transfer_t (*fn)(transfer_t)) */
+#if _CALL_ELF == 2
     .globl  ontop_fcontext
     .type   ontop_fcontext, @function
     .p2align 4
@@ -297,6 +412,60 @@ ontop_fcontext:
     bctr                            /* resume the target (fresh: enter fn at its global entry) */
     .cfi_endproc
     .size   ontop_fcontext, .-ontop_fcontext
+#else
+/*
+ * ELFv1: r3 = hidden result pointer, r4 = to, r5 = vp, r6 = fn's descriptor.
+ * fn is called on the target's stack from a 160-byte frame just below the
+ * target's resume r1 (the dead upper end of its frame):
+ *   +0 back chain (-> target's r1), +8..+111 ELFv1 header and parameter save
+ *   area for fn, +112 resume address, +120 LR slot, +128 the target's TOC,
+ *   +136 the target's result pointer, +144 16-byte result buffer (fresh target)
+ * fn's result goes through the target's result pointer, so the pending call
+ * returns it; a fresh target (pointer 0) gets it as its entry argument.
+ */
+    FC_V1_FUNC ontop_fcontext
+    .cfi_startproc
+    SAVE_FRAME                      /* same frame as jump, so either resumes it */
+    mr      8, 1                    /* our fctx, handed to fn */
+    mr      1, 4                    /* switch to the target's frame */
+    LOAD_FRAME                      /* r2 = the target's TOC */
+    ld      9, 152(1)               /* the target's result pointer (0 = fresh) */
+    ld      10, 176(1)              /* the target's resume address */
+    ld      11, 168(1)              /* the target's LR slot (fresh: finish) */
+    addi    12, 1, FRAME            /* the target's resume r1 ... */
+    std     12, FRAME - FC_V1_OF(1) /* ... is the back chain of fn's caller frame */
+    addi    1, 1, FRAME - FC_V1_OF  /* r1 = that frame (16-byte aligned) */
+    std     10, 112(1)              /* keep the resume address across fn */
+    std     11, 120(1)              /* keep the LR slot across fn */
+    std     2, 128(1)               /* keep the target's TOC: fn runs with its own */
+    std     9, 136(1)               /* keep the result pointer across fn */
+    mr      3, 9                    /* fn's result goes to the target's buffer ... */
+    cmpdi   9, 0                    /* ... unless the target is fresh */
+    bne     1f
+    addi    3, 1, 144               /* fresh: into our buffer */
+1:  mr      4, 8                    /* fn's argument {our fctx, vp} in r4:r5 */
+    ld      0, 0(6)                 /* fn's entry address */
+    mtctr   0                       /* branch through CTR */
+    ld      2, 8(6)                 /* fn's TOC */
+    ld      11, 16(6)               /* fn's environment pointer */
+    bctrl                           /* fn(&result, {our fctx, vp}) on the target's stack */
+    .cfi_def_cfa 1, FC_V1_OF        /* backtraces from fn: caller frame = the target's */
+    .cfi_offset lr, 112 - FC_V1_OF  /* ... resuming at the address kept at +112 */
+    ld      2, 128(1)               /* the target's TOC again */
+    ld      0, 112(1)               /* the target's resume address */
+    mtctr   0                       /* branch through CTR */
+    ld      0, 120(1)               /* the target's LR slot */
+    mtlr    0                       /* LR as jump would leave it */
+    ld      9, 136(1)               /* fresh target? */
+    cmpdi   9, 0
+    bne     2f
+    ld      3, 144(1)               /* fresh: fn's result is the entry argument ... */
+    ld      4, 152(1)               /* ... by value in r3:r4 */
+2:  addi    1, 1, FC_V1_OF          /* target's r1 as after its pending call */
+    bctr                            /* the pending call returns fn's result */
+    .cfi_endproc
+    .size   ontop_fcontext, .-.L.ontop_fcontext
+#endif
 
 #define FC_SIZE_T_CODE m
 #include "common/elf_boost187_aliases.inc"

@@ -47,6 +47,10 @@ const ELF_OSES: &[&str] = &[
 /// eax:edx instead).
 const I386_HIDDEN_POINTER_OSES: &[&str] = &["linux", "android", "hurd"];
 
+/// 32-bit PowerPC systems whose SysV ABI returns every struct in memory, as
+/// asm/ppc32_sysv_elf_gas.S expects (the BSDs return 8-byte structs in r3:r4).
+const PPC32_HIDDEN_POINTER_OSES: &[&str] = &["linux"];
+
 fn is_elf(t: &TargetCfg) -> bool {
     ELF_OSES.contains(&t.os)
 }
@@ -160,6 +164,23 @@ pub const ASM_TABLE: &[AsmRow] = &[
         what: "powerpc64 little-endian (ELFv2) ELF",
         file: "ppc64_sysv_elf_gas.S",
         matches: |t| t.arch == "powerpc64" && is_elf(t) && t.endian == "little",
+    },
+    AsmRow {
+        // The same file, its ELFv1 half (_CALL_ELF == 1): glibc's big-endian
+        // ABI. musl and FreeBSD use ELFv2 on big-endian (not verified here).
+        what: "powerpc64 big-endian ELFv1 Linux (glibc)",
+        file: "ppc64_sysv_elf_gas.S",
+        matches: |t| {
+            t.arch == "powerpc64" && t.os == "linux" && t.env == "gnu" && t.endian == "big"
+        },
+    },
+    AsmRow {
+        // SPE (`*-gnuspe`) has no FPRs.
+        what: "powerpc (32-bit SysV, hard-float) Linux",
+        file: "ppc32_sysv_elf_gas.S",
+        matches: |t| {
+            t.arch == "powerpc" && PPC32_HIDDEN_POINTER_OSES.contains(&t.os) && t.abi != "spe"
+        },
     },
     AsmRow {
         what: "s390x ELF",

@@ -319,6 +319,8 @@ static regs_state_t *g_rs;
 #define REGS_EXPECT 5 /* regs/i386_gas.S: after ebx, esi, edi, ebp */
 #elif defined(__powerpc64__)
 #define REGS_EXPECT 50 /* regs/ppc64le.S: after r14-r31, f14-f31, v20-v31, CR: FPSCR RN */
+#elif defined(__powerpc__)
+#define REGS_EXPECT 38 /* regs/ppc32.S: after r14-r31, f14-f31, CR: FPSCR RN */
 #elif defined(__s390x__)
 #define REGS_EXPECT 17 /* regs/s390x.S: after r6-r13, f8-f15: FPC rounding mode */
 #else

@@ -111,6 +111,12 @@ fn other_cases() -> Vec<(&'static str, TargetCfg<'static>, &'static str)> {
     mips64el.abi = "abi64";
     let mut mips = cfg("mips", "linux", "gnu", "unknown", "32");
     mips.endian = "big";
+    let mut ppc64be = cfg("powerpc64", "linux", "gnu", "unknown", "64");
+    ppc64be.endian = "big";
+    let mut ppc32 = cfg("powerpc", "linux", "gnu", "unknown", "32");
+    ppc32.endian = "big";
+    let mut ppc32_musl = cfg("powerpc", "linux", "musl", "unknown", "32");
+    ppc32_musl.endian = "big";
     vec![
         (
             "aarch64-unknown-linux-gnu",
@@ -156,6 +162,17 @@ fn other_cases() -> Vec<(&'static str, TargetCfg<'static>, &'static str)> {
             "powerpc64le-unknown-linux-gnu",
             ppc64le,
             "ppc64_sysv_elf_gas.S",
+        ),
+        (
+            "powerpc64-unknown-linux-gnu",
+            ppc64be,
+            "ppc64_sysv_elf_gas.S",
+        ),
+        ("powerpc-unknown-linux-gnu", ppc32, "ppc32_sysv_elf_gas.S"),
+        (
+            "powerpc-unknown-linux-musl",
+            ppc32_musl,
+            "ppc32_sysv_elf_gas.S",
         ),
         (
             "s390x-unknown-linux-gnu",
@@ -251,8 +268,13 @@ fn no_target_matches_two_rows() {
 
 #[test]
 fn unsupported_targets_get_an_error_naming_them_and_listing_the_supported() {
-    let mut ppc64be = cfg("powerpc64", "linux", "gnu", "unknown", "64");
-    ppc64be.endian = "big";
+    let mut ppc64be_musl = cfg("powerpc64", "linux", "musl", "unknown", "64");
+    ppc64be_musl.endian = "big";
+    let mut ppc32_spe = cfg("powerpc", "linux", "gnu", "unknown", "32");
+    ppc32_spe.endian = "big";
+    ppc32_spe.abi = "spe";
+    let mut ppc32_freebsd = cfg("powerpc", "freebsd", "", "unknown", "32");
+    ppc32_freebsd.endian = "big";
     let mut x32 = cfg("x86_64", "linux", "gnu", "unknown", "32");
     x32.abi = "x32";
     let unsupported = [
@@ -260,7 +282,15 @@ fn unsupported_targets_get_an_error_naming_them_and_listing_the_supported() {
             "wasm32-unknown-unknown",
             cfg("wasm32", "unknown", "", "unknown", "32"),
         ),
-        ("powerpc64-unknown-linux-gnu (ELFv1)", ppc64be),
+        (
+            "powerpc64-unknown-linux-musl (ELFv2 big-endian)",
+            ppc64be_musl,
+        ),
+        ("powerpc-unknown-linux-gnuspe (no FPRs)", ppc32_spe),
+        (
+            "powerpc-unknown-freebsd (struct return in registers)",
+            ppc32_freebsd,
+        ),
         ("x86_64-unknown-linux-gnux32", x32),
         (
             "i686-unknown-freebsd (struct return in registers)",

@@ -1,6 +1,8 @@
 /*
- * Register-preservation helper for 64-bit PowerPC ELFv2 (ppc64le), see
- * HARNESS.md.
+ * Register-preservation helper for 64-bit PowerPC: ELFv2 (ppc64le) and, with
+ * _CALL_ELF == 1, ELFv1 (big-endian powerpc64-linux-gnu: function
+ * descriptors, transfer_t returned through a hidden pointer, which the helper
+ * points at the caller's `out`); see harness.c for the interface.
  *
  * Callee-saved state checked, in index order (the return value is 1 + the
  * index of the first register that did not survive the switch):
@@ -11,32 +13,75 @@
  *   49      FPSCR rounding mode (RN, from the seed's low two bits)
  *   50      VSCR NJ bit (from seed bit 2)
  * FPSCR RN and VSCR NJ are ELFv2 "limited-access" bits: preserved across
- * calls. Boost 1.74 keeps none of 18..50 except CR -- the reason our frame
- * differs from Boost's on this target.
+ * calls (ELFv1 treats them the same way). Boost 1.74 keeps none of 18..50
+ * except CR -- the reason our frame differs from Boost's on this target.
  *
  * Pattern: p(0) = seed * K + K, p(i+1) = p(i) + K, K = 0x9E3779B97F4A7C15;
  * a vector register takes two consecutive values.
  */
 
-#if !defined(_CALL_ELF) || _CALL_ELF != 2
-#error "ELFv2 only"
+#if !defined(_CALL_ELF)
+#error "_CALL_ELF undefined"
 #endif
 
+#if _CALL_ELF == 2
     .abiversion 2
+/* Helper frame (stdu): 32-byte linkage area (TOC save at 24), then ours. */
+#define HF_LINK 0
+#else
+/* Helper frame (stdu): 48-byte header (TOC save at 40) and the 64-byte
+   parameter save area every ELFv1 caller provides, then ours. */
+#define HF_LINK 80
+#endif
     .machine power8
     .text
 
-/* Helper frame (stdu): 32-byte linkage area (TOC save at 24), then ours. */
-#define HF_SIZE 576
-#define HF_OUT  32
-#define HF_SEED 40
-#define HF_GPR  48      /* r14-r31, 144 bytes */
-#define HF_FPR  192     /* f14-f31, 144 bytes */
-#define HF_CR   336
-#define HF_FPSCR 344
-#define HF_VR   352     /* v20-v31, 192 bytes, 16-aligned */
-#define HF_VSCR 544
-#define HF_TMP  560     /* 16-byte scratch */
+#define HF_SIZE (576 + HF_LINK)
+#define HF_OUT  (32 + HF_LINK)
+#define HF_SEED (40 + HF_LINK)
+#define HF_GPR  (48 + HF_LINK)      /* r14-r31, 144 bytes */
+#define HF_FPR  (192 + HF_LINK)     /* f14-f31, 144 bytes */
+#define HF_CR   (336 + HF_LINK)
+#define HF_FPSCR (344 + HF_LINK)
+#define HF_VR   (352 + HF_LINK)     /* v20-v31, 192 bytes, 16-aligned */
+#define HF_VSCR (544 + HF_LINK)
+#define HF_TMP  (560 + HF_LINK)     /* 16-byte scratch */
+
+/* The VSCR word of a stored vector: element 3 (the last word on big-endian,
+   the first on little-endian). */
+#ifdef __LITTLE_ENDIAN__
+#define HF_VSCR_WORD HF_TMP
+#else
+#define HF_VSCR_WORD (HF_TMP + 12)
+#endif
+
+/* A global function: ELFv1 needs a descriptor in .opd, ELFv2 does not. */
+.macro FUNC name
+#if _CALL_ELF == 2
+    .globl  \name
+    .type   \name, @function
+    .p2align 4
+\name:
+#else
+    .section ".opd", "aw"
+    .p2align 3
+    .globl  \name
+\name:
+    .quad   .L.\name, .TOC.@tocbase, 0
+    .previous
+    .type   \name, @function
+    .p2align 4
+.L.\name:
+#endif
+.endm
+
+.macro ENDFUNC name
+#if _CALL_ELF == 2
+    .size   \name, .-\name
+#else
+    .size   \name, .-.L.\name
+#endif
+.endm
 
 /* r11 = running pattern, r12 = K */
 .macro PATTERN_START seed
@@ -139,7 +184,7 @@
     addi    10, 10, 1
     mfvscr  0
     stvx    0, 1, 8
-    lwz     0, HF_TMP(1)            /* VSCR word as stored by mtvscr's image */
+    lwz     0, HF_VSCR_WORD(1)      /* VSCR word as stored by mtvscr's image */
     srdi    0, 0, 16
     srdi    9, 9, 2
     xor     0, 0, 9
@@ -151,9 +196,11 @@
 .endm
 
 .macro PROLOGUE name
+#if _CALL_ELF == 2
 0:  addis   2, 12, .TOC.-0b@ha      /* global entry: our TOC */
     addi    2, 2, .TOC.-0b@l
     .localentry \name, .-\name
+#endif
     mflr    0
     std     0, 16(1)                /* LR save word of the caller's frame */
     stdu    1, -HF_SIZE(1)
@@ -203,49 +250,57 @@
 .endm
 
 /* int fc_regs_jump(fcontext_t to, void *vp, fcontext_transfer_t *out, uintptr_t seed) */
-    .globl  fc_regs_jump
-    .type   fc_regs_jump, @function
-    .p2align 4
-fc_regs_jump:
+    FUNC    fc_regs_jump
     PROLOGUE fc_regs_jump
     std     5, HF_OUT(1)
     std     6, HF_SEED(1)
     LOAD_ALL 6
+#if _CALL_ELF == 2
     bl      jump_fcontext           /* r3 = to, r4 = vp */
     nop                             /* TOC restore slot */
     ld      5, HF_OUT(1)
     std     3, 0(5)                 /* *out = transfer_t */
     std     4, 8(5)
+#else
+    mr      5, 4                    /* vp */
+    mr      4, 3                    /* to */
+    ld      3, HF_OUT(1)            /* hidden result pointer = out */
+    bl      jump_fcontext
+    nop                             /* TOC restore slot */
+#endif
     CHECK_ALL
     EPILOGUE
-    .size   fc_regs_jump, .-fc_regs_jump
+    ENDFUNC fc_regs_jump
 
 /* int fc_regs_ontop(fcontext_t to, void *vp, transfer_t (*fn)(transfer_t),
                      fcontext_transfer_t *out, uintptr_t seed) */
-    .globl  fc_regs_ontop
-    .type   fc_regs_ontop, @function
-    .p2align 4
-fc_regs_ontop:
+    FUNC    fc_regs_ontop
     PROLOGUE fc_regs_ontop
     std     6, HF_OUT(1)
     std     7, HF_SEED(1)
     LOAD_ALL 7
+#if _CALL_ELF == 2
     bl      ontop_fcontext          /* r3 = to, r4 = vp, r5 = fn */
     nop
     ld      5, HF_OUT(1)
     std     3, 0(5)
     std     4, 8(5)
+#else
+    mr      6, 5                    /* fn (descriptor) */
+    mr      5, 4                    /* vp */
+    mr      4, 3                    /* to */
+    ld      3, HF_OUT(1)            /* hidden result pointer = out */
+    bl      ontop_fcontext
+    nop
+#endif
     CHECK_ALL
     EPILOGUE
-    .size   fc_regs_ontop, .-fc_regs_ontop
+    ENDFUNC fc_regs_ontop
 
 /* uintptr_t fc_caller_sp(void): bl pushes nothing, r1 is the caller's. */
-    .globl  fc_caller_sp
-    .type   fc_caller_sp, @function
-    .p2align 4
-fc_caller_sp:
+    FUNC    fc_caller_sp
     mr      3, 1
     blr
-    .size   fc_caller_sp, .-fc_caller_sp
+    ENDFUNC fc_caller_sp
 
     .section .note.GNU-stack, "", @progbits
