@@ -40,6 +40,11 @@ const STEPS: &[Step] = &[
         run: install_check,
     },
     Step {
+        name:
+            "package: cargo package -p fcontext (the crates.io package builds from what it holds)",
+        run: || cargo(&["package", "-p", "fcontext", "--allow-dirty"]),
+    },
+    Step {
         name: "lint: cargo fmt --check, cargo clippy -D warnings",
         run: lint,
     },
