@@ -287,19 +287,35 @@ pub fn rerun_in_child_with(
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn the test binary again");
+    // Drain both pipes while waiting, so a child that prints more than a
+    // pipe holds is not blocked into a timeout.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let started = Instant::now();
-    while child.try_wait().expect("wait for the child").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
         if started.elapsed() > timeout {
             let _ = child.kill();
-            break;
+            break child.wait().expect("reap the killed child");
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    Some(
-        child
-            .wait_with_output()
-            .expect("collect the child's output"),
-    )
+    };
+    Some(Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    })
 }
 
 /// Asserts that a child run by [`rerun_in_child`] exited successfully.
