@@ -460,7 +460,7 @@ where
 /// uses it, for example through a scoped thread the body started around a
 /// `suspend`:
 ///
-/// ```compile_fail,E0521
+/// ```compile_fail,E0597
 /// use fcontext::{Coroutine, Yielder};
 ///
 /// let mut data = vec![0u64; 1024];

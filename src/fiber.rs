@@ -209,7 +209,7 @@ impl Drop for Fiber {
             target: target as usize,
             back_to: Cell::new(ptr::null_mut()),
             taken: Cell::new(false),
-            next: PENDING.get(),
+            next: Cell::new(PENDING.get()),
         };
         PENDING.set(&request);
         // SAFETY: our context is suspended and unconsumed; `request_unwind`
@@ -223,10 +223,10 @@ impl Drop for Fiber {
                 request_unwind,
             )
         };
-        // Requests made after ours belong to drops that ran during the
-        // unwind and have returned, so ours is the head again.
-        debug_assert!(core::ptr::eq(PENDING.get(), &request));
-        PENDING.set(request.next);
+        // Drops need not finish in the order they started (a destructor on
+        // the unwinding stack may switch to other fibers, whose own drops
+        // are still waiting), so take our request out wherever it sits.
+        unlink(&request);
     }
 }
 
@@ -273,8 +273,9 @@ struct Pending {
     back_to: Cell<FcontextT>,
     /// A root took the request (it is going back to the dropper).
     taken: Cell<bool>,
-    /// The request made before this one on this thread.
-    next: *const Pending,
+    /// The next older request on this thread (changes when a request
+    /// after it is unlinked).
+    next: Cell<*const Pending>,
 }
 
 std::thread_local! {
@@ -299,9 +300,28 @@ fn find_request<T>(mut f: impl FnMut(&Pending) -> Option<T>) -> Option<T> {
                 return Some(found);
             }
         }
-        at = request.next;
+        at = request.next.get();
     }
     None
+}
+
+/// Takes `request` out of this thread's list, wherever it is.
+fn unlink(request: &Pending) {
+    let me: *const Pending = request;
+    let mut at = PENDING.get();
+    if core::ptr::eq(at, me) {
+        PENDING.set(request.next.get());
+        return;
+    }
+    while !at.is_null() {
+        // SAFETY: linked requests are alive (see `find_request`).
+        let node = unsafe { &*at };
+        if core::ptr::eq(node.next.get(), me) {
+            node.next.set(request.next.get());
+            return;
+        }
+        at = node.next.get();
+    }
 }
 
 /// Takes the request `token` if it is this thread's and was made for a

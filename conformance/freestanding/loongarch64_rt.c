@@ -9,11 +9,14 @@
  *   stdio   printf / vprintf / snprintf / vsnprintf (flags - + space # 0,
  *           width, precision, h/l/ll/z/j; d i u x X o c s p % and f e g for
  *           doubles, whose last digits may be off: they only appear in
- *           failure messages), unbuffered: fflush and setvbuf do nothing
+ *           failure messages) on unbuffered stdout/stderr; fdopen streams,
+ *           fully buffered (fputs, fflush, setvbuf), flushed by exit only
  *   stdlib  malloc/free over a static arena, exit, abort, strtol, strtoul, atoi
- *   string  memset memcpy memmove memcmp strlen strcmp strncmp
- *   unistd  write, _exit, getpid, fork (clone with SIGCHLD), waitpid (wait4)
- *   dlfcn   dlopen fails: a static executable has no loader (no interop run)
+ *   string  memset memcpy memmove memcmp strlen strcmp strncmp strstr
+ *   unistd  read, write, close, pipe (pipe2), _exit, getpid, fork (clone
+ *           with SIGCHLD), waitpid (wait4)
+ *   dlfcn   dlopen fails and dladdr knows nothing: a static executable has
+ *           no loader (no interop run)
  * Built with -ffreestanding (no builtins), so the compiler emits no calls
  * beyond these (memcpy/memset for aggregate copies are here).
  */

@@ -278,9 +278,13 @@ pub fn rerun_in_child_with(
     if env::var_os("FCONTEXT_CHILD_CASE").is_some() {
         return None;
     }
+    use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(env::current_exe().expect("test binary path"));
     cmd.args([test_name, "--exact", "--nocapture", "--test-threads=1"])
-        .env("FCONTEXT_CHILD_CASE", test_name);
+        .env("FCONTEXT_CHILD_CASE", test_name)
+        // Its own process group, so a timeout kills whatever it started too
+        // (a grandchild holding the pipes open would stall the readers).
+        .process_group(0);
     setup(&mut cmd);
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -306,6 +310,10 @@ pub fn rerun_in_child_with(
             break status;
         }
         if started.elapsed() > timeout {
+            // The whole group: the child is its leader (see above).
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
             let _ = child.kill();
             break child.wait().expect("reap the killed child");
         }
@@ -318,13 +326,14 @@ pub fn rerun_in_child_with(
     })
 }
 
-/// Asserts that a child run by [`rerun_in_child`] exited successfully.
+/// Asserts that a child run by [`rerun_in_child`] exited successfully after
+/// running its one test (a mistyped test name runs none and exits 0).
 pub fn assert_child_ok(out: &Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success(),
-        "the child failed: {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "the child failed or ran no test: {:?}\nstdout:\n{stdout}\nstderr:\n{}",
         out.status,
-        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -56,10 +56,20 @@ pub fn ensure() -> Result {
         )
         .into());
     };
+    // sudo resets the environment, so the frontend setting travels through
+    // `env`; `-n` fails at once instead of waiting for a password prompt.
     let sudo = |args: &[&str]| {
-        let mut cmd = Command::new(prefix.first().copied().unwrap_or(args[0]));
-        let rest = if prefix.is_empty() { &args[1..] } else { args };
-        cmd.args(rest).env("DEBIAN_FRONTEND", "noninteractive");
+        let mut cmd = if prefix.is_empty() {
+            let mut cmd = Command::new(args[0]);
+            cmd.args(&args[1..]);
+            cmd
+        } else {
+            let mut cmd = Command::new("sudo");
+            cmd.args(["-n", "env", "DEBIAN_FRONTEND=noninteractive"])
+                .args(args);
+            cmd
+        };
+        cmd.env("DEBIAN_FRONTEND", "noninteractive");
         cmd
     };
     for arch in &plan.missing_archs {

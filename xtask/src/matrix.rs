@@ -711,8 +711,11 @@ impl RunOutput {
 fn debian_boost(row: &str, debs: &str, lib: &str) -> std::result::Result<String, String> {
     let dir = util::target_dir().join("xtask").join("debs").join(row);
     let root = dir.join("root");
+    // The package list the unpacked tree came from, written last: a tree
+    // without it (an interrupted unpack) or from other packages is redone.
+    let stamp = dir.join("packages");
     let path = root.join(lib.trim_start_matches('/'));
-    if path.is_file() {
+    if path.is_file() && fs::read_to_string(&stamp).is_ok_and(|s| s == debs) {
         return Ok(path.display().to_string());
     }
     for tool in ["apt-get", "dpkg"] {
@@ -723,7 +726,9 @@ fn debian_boost(row: &str, debs: &str, lib: &str) -> std::result::Result<String,
         }
     }
     let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+    let unpacking = dir.join("root.tmp");
+    fs::create_dir_all(&unpacking)
+        .map_err(|e| format!("cannot create {}: {e}", unpacking.display()))?;
     let fetched = Command::new("apt-get")
         .arg("download")
         .args(debs.split_whitespace())
@@ -753,21 +758,21 @@ fn debian_boost(row: &str, debs: &str, lib: &str) -> std::result::Result<String,
         let status = Command::new("dpkg")
             .arg("-x")
             .arg(&deb)
-            .arg(&root)
+            .arg(&unpacking)
             .status()
             .map_err(|e| format!("cannot run dpkg: {e}"))?;
         if !status.success() {
             return Err(format!("dpkg -x {} failed ({status})", deb.display()));
         }
     }
-    if path.is_file() {
-        Ok(path.display().to_string())
-    } else {
-        Err(format!("{lib} is not in {debs}"))
+    fs::rename(&unpacking, &root).map_err(|e| format!("cannot move the unpacked tree: {e}"))?;
+    if !path.is_file() {
+        return Err(format!("{lib} is not in {debs}"));
     }
+    fs::write(&stamp, debs).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(path.display().to_string())
 }
 
-/// The wine environment: our own prefix, no debug chatter, no Mono/Gecko prompts.
 fn wine_env(prefix: &Path) -> Vec<(String, PathBufOrStr)> {
     vec![
         ("WINEPREFIX".into(), prefix.as_os_str().to_owned()),
