@@ -91,3 +91,79 @@ fn asan_program_with_copy_stack_coroutines_is_clean() {
     );
     assert!(String::from_utf8_lossy(&run.stdout).contains("copystack ASan test passed"));
 }
+
+/// Compiles `tests/c/<source>` with `-fsanitize=<sanitizer>` (the library
+/// is not rebuilt) into a program named `name`, or `None` (after a skip)
+/// without a compiler or that sanitizer's runtime. C sources use `$CC`
+/// (`cc`), C++ sources `$CXX` (`c++`).
+fn compile_sanitized(name: &str, source: &str, sanitizer: &str) -> Option<PathBuf> {
+    let (var, default, std) = if source.ends_with(".c") {
+        ("CC", "cc", "-std=c11")
+    } else {
+        ("CXX", "c++", "-std=c++17")
+    };
+    let compiler = std::env::var(var).unwrap_or_else(|_| default.into());
+    tools::need_tool(&compiler)?;
+    let dir = tools::work_dir(name);
+    let out = dir.join(name);
+    let repo = tools::repo_dir();
+    let built = Command::new(&compiler)
+        .args([std, "-O1", "-g", "-fno-omit-frame-pointer", "-pthread"])
+        .arg(format!("-fsanitize={sanitizer}"))
+        .arg("-I")
+        .arg(repo.join("include"))
+        .arg(repo.join("tests/c").join(source))
+        .arg("-o")
+        .arg(&out)
+        .arg(&tools::artifacts().staticlib)
+        .args(["-ldl", "-lpthread"])
+        .output()
+        .unwrap();
+    if !built.status.success() {
+        tools::skip(&format!(
+            "{compiler} -fsanitize={sanitizer} cannot build {source}: {}",
+            String::from_utf8_lossy(&built.stderr)
+        ));
+        return None;
+    }
+    Some(out)
+}
+
+/// Runs a sanitized program with `args`; returns (success, stdout, stderr).
+/// ThreadSanitizer of some releases refuses some kernels' address-space
+/// layout ("unexpected memory mapping"); the run is then repeated with
+/// address-space randomisation off (`setarch -R`).
+fn run_sanitized(exe: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let out = Command::new(exe).args(args).output().unwrap();
+    let mut result = (out.status.success(), text(&out.stdout), text(&out.stderr));
+    if result.2.contains("unexpected memory mapping") {
+        let arch = text(&Command::new("uname").arg("-m").output().unwrap().stdout);
+        let out = Command::new("setarch")
+            .args([arch.trim(), "-R"])
+            .arg(exe)
+            .args(args)
+            .output()
+            .unwrap();
+        result = (out.status.success(), text(&out.stdout), text(&out.stderr));
+    }
+    result
+}
+
+fn tsan_program() -> Option<PathBuf> {
+    static EXE: OnceLock<Option<PathBuf>> = OnceLock::new();
+    EXE.get_or_init(|| compile_sanitized("copystack_tsan", "copystack_tsan.cc", "thread"))
+        .clone()
+}
+
+/// The same two-thread program with one coroutine on each thread writing a
+/// plain global without synchronisation: ThreadSanitizer reports the race.
+#[test]
+fn tsan_reports_a_race_between_coroutines_of_two_threads() {
+    let Some(exe) = tsan_program() else { return };
+    let (ok, _, stderr) = run_sanitized(&exe, &["race"]);
+    assert!(
+        !ok && stderr.contains("WARNING: ThreadSanitizer: data race") && stderr.contains("g_racy"),
+        "ok {ok}\nstderr:\n{stderr}"
+    );
+}
