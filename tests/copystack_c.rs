@@ -156,8 +156,27 @@ fn tsan_program() -> Option<PathBuf> {
         .clone()
 }
 
+/// A C++ program built with `-fsanitize=thread` runs copy-stack coroutines
+/// on two threads, the coroutines of each thread sharing a plain counter
+/// (ordered by the switches): TSan reports nothing. (Also clean without
+/// the fiber annotations: each coroutine stays on its thread.)
+#[test]
+fn tsan_program_with_copy_stack_coroutines_is_clean() {
+    let Some(exe) = tsan_program() else { return };
+    let (ok, stdout, stderr) = run_sanitized(&exe, &[]);
+    assert!(
+        ok && !stderr.contains("WARNING: ThreadSanitizer"),
+        "ok {ok}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("copystack TSan test passed"), "{stdout}");
+}
+
 /// The same two-thread program with one coroutine on each thread writing a
-/// plain global without synchronisation: ThreadSanitizer reports the race.
+/// plain global without synchronisation: ThreadSanitizer reports the race,
+/// and each access's stack is the coroutine's own (its body, entered from
+/// the library), not the thread's frames below the resume: each coroutine
+/// is a TSan fiber. (The race alone is found without the annotations too;
+/// the stacks then run on into the thread's `std::thread` frames.)
 #[test]
 fn tsan_reports_a_race_between_coroutines_of_two_threads() {
     let Some(exe) = tsan_program() else { return };
@@ -166,4 +185,49 @@ fn tsan_reports_a_race_between_coroutines_of_two_threads() {
         !ok && stderr.contains("WARNING: ThreadSanitizer: data race") && stderr.contains("g_racy"),
         "ok {ok}\nstderr:\n{stderr}"
     );
+    // The two access stacks: from the report's first line to "Location".
+    let start = stderr.find("data race").unwrap();
+    let accesses = &stderr[start..];
+    let accesses = &accesses[..accesses.find("Location is").unwrap_or(accesses.len())];
+    assert!(
+        accesses.matches(" body ").count() == 2 && !accesses.contains("std_thread.h"),
+        "access stacks are not the coroutines' own:\n{stderr}"
+    );
+}
+
+/// A C program built with `-fsanitize=address` overflows a heap block in a
+/// copy-stack coroutine (after yields that swapped its frames out and back
+/// in): ASan reports it, and both the access and the allocation stacks
+/// reach the coroutine's body function. The allocation stack is taken by
+/// ASan's fast unwinder, which only follows frames on the stack it thinks
+/// is current: without the switch annotations it stops at `malloc`.
+#[test]
+fn asan_c_program_reports_a_heap_overflow_in_a_coroutine() {
+    let Some(exe) = compile_sanitized(
+        "copystack_asan_overflow",
+        "copystack_asan_overflow.c",
+        "address",
+    ) else {
+        return;
+    };
+    let (ok, stdout, stderr) = run_sanitized(&exe, &[]);
+    assert!(ok && !stderr.contains("AddressSanitizer"), "{stderr}");
+    assert!(
+        stdout.contains("copystack ASan overflow test passed"),
+        "{stdout}"
+    );
+    let (ok, _, stderr) = run_sanitized(&exe, &["overflow"]);
+    assert!(
+        !ok && stderr.contains("AddressSanitizer: heap-buffer-overflow"),
+        "ok {ok}\nstderr:\n{stderr}"
+    );
+    let allocated = stderr.split("allocated by").nth(1).unwrap_or("");
+    let allocated = &allocated[..allocated.find("SUMMARY").unwrap_or(allocated.len())];
+    let access = &stderr[..stderr.find("allocated by").unwrap_or(0)];
+    for (what, trace) in [("access", access), ("allocation", allocated)] {
+        assert!(
+            trace.contains("in coroutine_body_that_overflows"),
+            "the {what} stack does not name the coroutine's body:\n{stderr}"
+        );
+    }
 }
