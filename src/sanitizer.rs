@@ -1,5 +1,6 @@
-//! AddressSanitizer hooks: the fiber-switch annotations around every
-//! context switch and the unpoisoning of copied stack bytes.
+//! Sanitizer hooks: the fiber-switch annotations around every context
+//! switch (ASan, and TSan for the C API) and the unpoisoning of copied
+//! stack bytes.
 //!
 //! ASan tracks "the current stack" and gets confused when the stack pointer
 //! jumps into memory it does not know is a stack: it reports false
@@ -10,6 +11,11 @@
 //! the target stack's bounds come from the stack registry
 //! ([`stack::registry`](crate::stack::registry)). Without the feature every
 //! item here is empty and compiles to nothing.
+//!
+//! For C and C++ programs built with `-fsanitize=address` or
+//! `-fsanitize=thread` the C library (built without a sanitizer) finds the
+//! runtime's functions at run time instead: [`asan_unpoison`] for the stack
+//! copies and [`RuntimeFibers`] for the copy-stack C API's switches.
 
 use core::ffi::c_void;
 
