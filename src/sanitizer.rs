@@ -344,9 +344,18 @@ pub(crate) fn runtime_fibers() -> Option<&'static RuntimeFibers> {
     runtime_fibers_slow()
 }
 
-/// 0: not looked up yet; [`RUNTIME_ABSENT`]; 2: present.
+/// True when an earlier [`runtime_fibers`] found the functions: for code
+/// that only runs after such a call (a copy-stack coroutine's entry), so
+/// no look-up is needed and the check is one load and a compare.
+#[inline(always)]
+pub(crate) fn runtime_fibers_found() -> bool {
+    RUNTIME_STATE.load(core::sync::atomic::Ordering::Relaxed) == RUNTIME_PRESENT
+}
+
+/// 0: not looked up yet; [`RUNTIME_ABSENT`]; [`RUNTIME_PRESENT`].
 static RUNTIME_STATE: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
 const RUNTIME_ABSENT: u8 = 1;
+const RUNTIME_PRESENT: u8 = 2;
 
 #[cold]
 #[inline(never)]
@@ -354,7 +363,11 @@ fn runtime_fibers_slow() -> Option<&'static RuntimeFibers> {
     use core::sync::atomic::Ordering;
     static FOUND: std::sync::OnceLock<Option<RuntimeFibers>> = std::sync::OnceLock::new();
     let found = FOUND.get_or_init(RuntimeFibers::look_up).as_ref();
-    let state = if found.is_some() { 2 } else { RUNTIME_ABSENT };
+    let state = if found.is_some() {
+        RUNTIME_PRESENT
+    } else {
+        RUNTIME_ABSENT
+    };
     RUNTIME_STATE.store(state, Ordering::Relaxed);
     found
 }

@@ -98,25 +98,56 @@ thread_local! {
 /// reach this non-unwinding frame and abort the process, which is the
 /// only safe outcome: there is no frame above it to catch it.
 unsafe extern "C" fn c_entry(t: Transfer) {
+    // In a sanitized program the whole coroutine runs from a separate
+    // entry, so this frame (part of every suspended coroutine's saved
+    // bytes) stays as small as without the check.
+    // (The resume that started it already looked the sanitizer up.)
+    if sanitizer::runtime_fibers_found() {
+        // SAFETY: as below.
+        unsafe { c_entry_annotated(t) }
+    }
     // SAFETY: started by fcontext_cs_resume with a task made by fcontext_cs_create.
     unsafe {
-        // The first switch into this context ends here (ASan: the crate's
-        // own `sanitize-address` build, then a sanitized C program's).
+        // The first switch into this context ends here (ASan, the crate's
+        // own `sanitize-address` build; a no-op otherwise).
         sanitizer::asan_enter_context();
         let (co, input) = Task::start(t);
+        let CStart { f, arg } = Task::take_payload::<CStart>(co);
+        let result = f(co.cast(), arg, input);
+        (*co).state = State::Done;
         let stack: &StackInner = &(*co).claim.stack;
-        if let Some(hooks) = sanitizer::runtime_fibers() {
-            stack.san_caller_bounds.set(hooks.finish(&FiberSave::new()));
-        }
+        stack.handoff.set(result);
+        sanitizer::asan_leave_context_for_good();
+        switch_over::<false>(stack.caller.get(), stack);
+    }
+    // Unreachable: resume refuses Done tasks.
+    std::process::abort()
+}
+
+/// [`c_entry`] in a program with a sanitizer runtime (see
+/// [`resume_annotated`]): ends the first switch for the sanitizer, keeps
+/// the resumer's stack bounds, and leaves for good with an annotated
+/// switch.
+///
+/// # Safety
+/// As `c_entry`'s: `t` is the first switch from [`resume_annotated`].
+#[cold]
+#[inline(never)]
+unsafe fn c_entry_annotated(t: Transfer) -> ! {
+    let Some(hooks) = sanitizer::runtime_fibers() else {
+        // Unreachable: found once, found for good.
+        std::process::abort()
+    };
+    // SAFETY: started by resume_annotated with a task made by fcontext_cs_create.
+    unsafe {
+        let (co, input) = Task::start(t);
+        let stack: &StackInner = &(*co).claim.stack;
+        stack.san_caller_bounds.set(hooks.finish(&FiberSave::new()));
         let CStart { f, arg } = Task::take_payload::<CStart>(co);
         let result = f(co.cast(), arg, input);
         (*co).state = State::Done;
         stack.handoff.set(result);
-        sanitizer::asan_leave_context_for_good();
-        match sanitizer::runtime_fibers() {
-            Some(hooks) => yield_annotated(stack, hooks, true),
-            None => switch_over::<false>(stack.caller.get(), stack),
-        };
+        yield_annotated(stack, hooks, true);
     }
     // Unreachable: resume refuses Done tasks.
     std::process::abort()
