@@ -26,6 +26,15 @@
  *    fault is a plain SIGSEGV. A saved stack pointer outside the shared
  *    stack is reported on stderr and the process aborts.
  *
+ * Sanitizers: in a program built with -fsanitize=address or
+ * -fsanitize=thread the library (not rebuilt) finds the sanitizer's fiber
+ * functions at the first resume and annotates every switch of this API
+ * automatically: ASan (__sanitizer_start/finish_switch_fiber) then unwinds
+ * through coroutine frames and detects stack-use-after-return in them;
+ * TSan sees each coroutine as a fiber of its own (__tsan_create_fiber etc.),
+ * ordered with its resumer by every switch. Nothing to call; an ordinary
+ * program pays one predictable branch per switch. docs/DEBUGGING.md.
+ *
  * Every function returns FCONTEXT_CS_OK (0) or an error code;
  * fcontext_cs_strerror() describes each code. Link with -lfcontext.
  */

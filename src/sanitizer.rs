@@ -1,5 +1,6 @@
-//! AddressSanitizer hooks: the fiber-switch annotations around every
-//! context switch and the unpoisoning of copied stack bytes.
+//! Sanitizer hooks: the fiber-switch annotations around every context
+//! switch (ASan, and TSan for the C API) and the unpoisoning of copied
+//! stack bytes.
 //!
 //! ASan tracks "the current stack" and gets confused when the stack pointer
 //! jumps into memory it does not know is a stack: it reports false
@@ -10,6 +11,11 @@
 //! the target stack's bounds come from the stack registry
 //! ([`stack::registry`](crate::stack::registry)). Without the feature every
 //! item here is empty and compiles to nothing.
+//!
+//! For C and C++ programs built with `-fsanitize=address` or
+//! `-fsanitize=thread` the C library (built without a sanitizer) finds the
+//! runtime's functions at run time instead: [`asan_unpoison`] for the stack
+//! copies and [`RuntimeFibers`] for the copy-stack C API's switches.
 
 use core::ffi::c_void;
 
@@ -259,4 +265,240 @@ pub(crate) fn asan_enter_context() {
 pub(crate) fn asan_leave_context_for_good() {
     #[cfg(feature = "sanitize-address")]
     LEAVING.with(|l| l.set(true));
+}
+
+/// Fiber-switch functions of a sanitizer runtime linked into the running
+/// program, found at run time: how the C library (built without any
+/// sanitizer) annotates the copy-stack C API's switches in C and C++
+/// programs built with `-fsanitize=thread` or `-fsanitize=address`.
+///
+/// [`runtime_fibers`] looks the functions up once; in an ordinary program
+/// each later call costs one relaxed load and a predictable branch. The
+/// caller (`copystack/capi.rs`) then takes its annotated switch path,
+/// which per switch does
+///
+/// ```text
+/// hooks.start(&mut save, for_good, tsan_fiber, target stack bounds);
+/// jump_fcontext(..);   // ... suspended, later resumed ...
+/// hooks.finish(save)   // -> the bounds of the stack switched from
+/// ```
+///
+/// ThreadSanitizer: each copy-stack coroutine gets its own TSan fiber
+/// (created at its first resume, destroyed when it finishes or is
+/// destroyed); the resumer side is whatever fiber was current when it
+/// resumed (the thread's own, or an outer coroutine's).
+/// `__tsan_switch_to_fiber(fiber, 0)` is called right before the jump,
+/// from this uninstrumented code, so the switch also orders the two sides
+/// for TSan. AddressSanitizer (only when the crate itself is not built with
+/// the `sanitize-address` feature, which annotates every switch directly):
+/// `__sanitizer_start_switch_fiber` / `__sanitizer_finish_switch_fiber`
+/// with a fake-stack save slot per switching side, `NULL` only when a
+/// coroutine leaves for good.
+#[derive(Debug)]
+pub(crate) struct RuntimeFibers {
+    tsan: Option<TsanFibers>,
+    #[cfg(not(feature = "sanitize-address"))]
+    asan: Option<AsanFibers>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TsanFibers {
+    create: unsafe extern "C" fn(flags: u32) -> *mut c_void,
+    destroy: unsafe extern "C" fn(fiber: *mut c_void),
+    switch_to: unsafe extern "C" fn(fiber: *mut c_void, flags: u32),
+    current: unsafe extern "C" fn() -> *mut c_void,
+}
+
+#[cfg(not(feature = "sanitize-address"))]
+#[derive(Debug, Clone, Copy)]
+struct AsanFibers {
+    start: unsafe extern "C" fn(save: *mut *mut c_void, bottom: *const c_void, size: usize),
+    finish: unsafe extern "C" fn(save: *mut c_void, bottom: *mut *const c_void, size: *mut usize),
+}
+
+/// One side's state across an annotated switch: where ASan parks the
+/// suspended side's fake stack. Lives in the frame of the function that
+/// switches, so a coroutine's copy travels with its stack bytes.
+#[derive(Debug)]
+pub(crate) struct FiberSave {
+    fake_stack: *mut c_void,
+}
+
+impl FiberSave {
+    /// An empty save slot.
+    pub(crate) const fn new() -> Self {
+        FiberSave {
+            fake_stack: core::ptr::null_mut(),
+        }
+    }
+}
+
+/// The sanitizer fiber functions of the running program, or `None` in an
+/// ordinary program (one relaxed load and a branch after the first call).
+#[inline(always)]
+pub(crate) fn runtime_fibers() -> Option<&'static RuntimeFibers> {
+    use core::sync::atomic::Ordering;
+    if RUNTIME_STATE.load(Ordering::Relaxed) == RUNTIME_ABSENT {
+        return None;
+    }
+    runtime_fibers_slow()
+}
+
+/// True when an earlier [`runtime_fibers`] found the functions: for code
+/// that only runs after such a call (a copy-stack coroutine's entry), so
+/// no look-up is needed and the check is one load and a compare.
+#[inline(always)]
+pub(crate) fn runtime_fibers_found() -> bool {
+    RUNTIME_STATE.load(core::sync::atomic::Ordering::Relaxed) == RUNTIME_PRESENT
+}
+
+/// 0: not looked up yet; [`RUNTIME_ABSENT`]; [`RUNTIME_PRESENT`].
+static RUNTIME_STATE: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
+const RUNTIME_ABSENT: u8 = 1;
+const RUNTIME_PRESENT: u8 = 2;
+
+#[cold]
+#[inline(never)]
+fn runtime_fibers_slow() -> Option<&'static RuntimeFibers> {
+    use core::sync::atomic::Ordering;
+    static FOUND: std::sync::OnceLock<Option<RuntimeFibers>> = std::sync::OnceLock::new();
+    let found = FOUND.get_or_init(RuntimeFibers::look_up).as_ref();
+    let state = if found.is_some() {
+        RUNTIME_PRESENT
+    } else {
+        RUNTIME_ABSENT
+    };
+    RUNTIME_STATE.store(state, Ordering::Relaxed);
+    found
+}
+
+/// `name`'s address in the running program as a function pointer of type
+/// `F`, or `None`.
+///
+/// # Safety
+/// `F` is a function pointer type matching the symbol's real signature.
+unsafe fn find_fn<F: Copy>(name: &core::ffi::CStr) -> Option<F> {
+    const { assert!(core::mem::size_of::<F>() == core::mem::size_of::<*mut c_void>()) };
+    let p = crate::sys::find_symbol(name);
+    // SAFETY: a non-null address of the symbol is that function, whose
+    // type the caller names.
+    (!p.is_null()).then(|| unsafe { core::mem::transmute_copy::<*mut c_void, F>(&p) })
+}
+
+impl RuntimeFibers {
+    fn look_up() -> Option<RuntimeFibers> {
+        // SAFETY: the types are the documented signatures of
+        // sanitizer/tsan_interface.h and sanitizer/common_interface_defs.h.
+        unsafe {
+            let tsan = (|| {
+                Some(TsanFibers {
+                    create: find_fn(c"__tsan_create_fiber")?,
+                    destroy: find_fn(c"__tsan_destroy_fiber")?,
+                    switch_to: find_fn(c"__tsan_switch_to_fiber")?,
+                    current: find_fn(c"__tsan_get_current_fiber")?,
+                })
+            })();
+            #[cfg(not(feature = "sanitize-address"))]
+            let asan = (|| {
+                Some(AsanFibers {
+                    start: find_fn(c"__sanitizer_start_switch_fiber")?,
+                    finish: find_fn(c"__sanitizer_finish_switch_fiber")?,
+                })
+            })();
+            #[cfg(not(feature = "sanitize-address"))]
+            let any = tsan.is_some() || asan.is_some();
+            #[cfg(feature = "sanitize-address")]
+            let any = tsan.is_some();
+            any.then_some(RuntimeFibers {
+                tsan,
+                #[cfg(not(feature = "sanitize-address"))]
+                asan,
+            })
+        }
+    }
+
+    /// The current TSan fiber (null without TSan).
+    pub(crate) fn current_fiber(&self) -> *mut c_void {
+        match self.tsan {
+            // SAFETY: TSan's documented interface.
+            Some(t) => unsafe { (t.current)() },
+            None => core::ptr::null_mut(),
+        }
+    }
+
+    /// A new TSan fiber (null without TSan).
+    pub(crate) fn create_fiber(&self) -> *mut c_void {
+        match self.tsan {
+            // SAFETY: TSan's documented interface.
+            Some(t) => unsafe { (t.create)(0) },
+            None => core::ptr::null_mut(),
+        }
+    }
+
+    /// Destroys a TSan fiber made by [`create_fiber`](Self::create_fiber).
+    ///
+    /// # Safety
+    /// `fiber` is null or such a fiber, not current and not used again.
+    pub(crate) unsafe fn destroy_fiber(&self, fiber: *mut c_void) {
+        if let (Some(t), false) = (self.tsan, fiber.is_null()) {
+            // SAFETY: per the caller.
+            unsafe { (t.destroy)(fiber) }
+        }
+    }
+
+    /// Announces a switch, right before the jump: to the TSan fiber
+    /// `fiber` and (ASan) to the stack `lo..lo + len`. `for_good`: the
+    /// current context never runs again (ASan frees its fake stack).
+    ///
+    /// # Safety
+    /// The jump follows at once; `fiber` is a live TSan fiber when TSan is
+    /// present; `save` stays in place (or is copied back) until
+    /// [`finish`](Self::finish) on this side.
+    #[inline]
+    pub(crate) unsafe fn start(
+        &self,
+        save: &mut FiberSave,
+        for_good: bool,
+        fiber: *mut c_void,
+        lo: usize,
+        len: usize,
+    ) {
+        #[cfg(not(feature = "sanitize-address"))]
+        if let Some(a) = self.asan {
+            let slot: *mut *mut c_void = if for_good {
+                core::ptr::null_mut()
+            } else {
+                &mut save.fake_stack
+            };
+            // SAFETY: ASan's documented fiber protocol.
+            unsafe { (a.start)(slot, lo as *const c_void, len) };
+        }
+        #[cfg(feature = "sanitize-address")]
+        let _ = (save, for_good, lo, len);
+        if let Some(t) = self.tsan {
+            // SAFETY: per the caller, with synchronisation (flags 0).
+            unsafe { (t.switch_to)(fiber, 0) };
+        }
+    }
+
+    /// Completes a switch onto the current stack (first thing after the
+    /// jump returns, or in a fresh context's entry with a fresh `save`);
+    /// returns the bounds `(lo, len)` of the stack switched from, as ASan
+    /// knew them (`(0, 0)` without ASan).
+    ///
+    /// # Safety
+    /// Pairs with a [`start`](Self::start) on the other side.
+    #[inline]
+    pub(crate) unsafe fn finish(&self, save: &FiberSave) -> (usize, usize) {
+        #[cfg(not(feature = "sanitize-address"))]
+        if let Some(a) = self.asan {
+            let mut lo: *const c_void = core::ptr::null();
+            let mut len = 0usize;
+            // SAFETY: ASan's documented fiber protocol.
+            unsafe { (a.finish)(save.fake_stack, &mut lo, &mut len) };
+            return (lo as usize, len);
+        }
+        let _ = save;
+        (0, 0)
+    }
 }

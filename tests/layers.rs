@@ -36,7 +36,7 @@ const LAYERS: &[(&str, u32, &str)] = &[
         2,
         "stack allocation, the stack registry, Valgrind registration",
     ),
-    ("sanitizer", 3, "AddressSanitizer hooks"),
+    ("sanitizer", 3, "sanitizer hooks (ASan, TSan fibers)"),
     (
         "overflow",
         3,

@@ -9,6 +9,7 @@
 use super::shared::{CopyStats, SharedStack, SharedStackError, StackInner};
 use super::task::{Claim, Refusal, State, Task};
 use crate::raw::{FcontextT, Transfer};
+use crate::sanitizer::{self, FiberSave, RuntimeFibers};
 use crate::switch;
 use core::cell::Cell;
 use core::ffi::{c_char, c_int, c_void};
@@ -97,15 +98,56 @@ thread_local! {
 /// reach this non-unwinding frame and abort the process, which is the
 /// only safe outcome: there is no frame above it to catch it.
 unsafe extern "C" fn c_entry(t: Transfer) {
+    // In a sanitized program the whole coroutine runs from a separate
+    // entry, so this frame (part of every suspended coroutine's saved
+    // bytes) stays as small as without the check.
+    // (The resume that started it already looked the sanitizer up.)
+    if sanitizer::runtime_fibers_found() {
+        // SAFETY: as below.
+        unsafe { c_entry_annotated(t) }
+    }
     // SAFETY: started by fcontext_cs_resume with a task made by fcontext_cs_create.
     unsafe {
+        // The first switch into this context ends here (ASan, the crate's
+        // own `sanitize-address` build; a no-op otherwise).
+        sanitizer::asan_enter_context();
         let (co, input) = Task::start(t);
         let CStart { f, arg } = Task::take_payload::<CStart>(co);
         let result = f(co.cast(), arg, input);
         (*co).state = State::Done;
         let stack: &StackInner = &(*co).claim.stack;
         stack.handoff.set(result);
+        sanitizer::asan_leave_context_for_good();
         switch_over::<false>(stack.caller.get(), stack);
+    }
+    // Unreachable: resume refuses Done tasks.
+    std::process::abort()
+}
+
+/// [`c_entry`] in a program with a sanitizer runtime (see
+/// [`resume_annotated`]): ends the first switch for the sanitizer, keeps
+/// the resumer's stack bounds, and leaves for good with an annotated
+/// switch.
+///
+/// # Safety
+/// As `c_entry`'s: `t` is the first switch from [`resume_annotated`].
+#[cold]
+#[inline(never)]
+unsafe fn c_entry_annotated(t: Transfer) -> ! {
+    let Some(hooks) = sanitizer::runtime_fibers() else {
+        // Unreachable: found once, found for good.
+        std::process::abort()
+    };
+    // SAFETY: started by resume_annotated with a task made by fcontext_cs_create.
+    unsafe {
+        let (co, input) = Task::start(t);
+        let stack: &StackInner = &(*co).claim.stack;
+        stack.san_caller_bounds.set(hooks.finish(&FiberSave::new()));
+        let CStart { f, arg } = Task::take_payload::<CStart>(co);
+        let result = f(co.cast(), arg, input);
+        (*co).state = State::Done;
+        stack.handoff.set(result);
+        yield_annotated(stack, hooks, true);
     }
     // Unreachable: resume refuses Done tasks.
     std::process::abort()
@@ -263,6 +305,80 @@ unsafe extern "C" fn arrive_in_resumer(t: Transfer) {
     }
 }
 
+// In a program built with `-fsanitize=thread` or `-fsanitize=address` (the
+// library itself is not), every switch of the C API takes the two functions
+// below instead: the sanitizer's fiber annotations around a plain
+// `switch::jump`, each side's arrival work done after the jump returns (as
+// off x86_64 Linux). Whether the program has a sanitizer runtime is decided
+// at the first resume and never changes, so both sides of every switch take
+// the same path; an ordinary program pays one relaxed load and a branch.
+
+/// [`fcontext_cs_resume`]'s switch into `task` (acquired, marked running)
+/// with sanitizer annotations.
+#[cold]
+#[inline(never)]
+unsafe fn resume_annotated(
+    task: *mut Task,
+    stack: &StackInner,
+    hooks: &RuntimeFibers,
+    fresh: bool,
+    input: *mut c_void,
+) -> c_int {
+    // SAFETY: as fcontext_cs_resume's own switch; the TSan fiber is the
+    // task's (made here at its first resume, destroyed when it finishes).
+    unsafe {
+        stack.san_caller_fiber.set(hooks.current_fiber());
+        if (*task).tsan_fiber.is_null() {
+            (*task).tsan_fiber = hooks.create_fiber();
+        }
+        let (to, data) = if fresh {
+            stack.start_data.set(input);
+            let ctx = switch::make_at(stack.top.cast(), stack.size(), (*task).entry);
+            (ctx, task.cast())
+        } else {
+            stack.handoff.set(input);
+            let data = ptr::from_ref(stack).cast_mut().cast();
+            ((*task).claim.sp().cast(), data)
+        };
+        let mut save = FiberSave::new();
+        let size = stack.size();
+        hooks.start(
+            &mut save,
+            false,
+            (*task).tsan_fiber,
+            stack.bottom as usize,
+            size,
+        );
+        let t = switch::jump(to, data);
+        hooks.finish(&save);
+        arrive_in_resumer(t);
+        if (*task).state == State::Done {
+            hooks.destroy_fiber((*task).tsan_fiber);
+            (*task).tsan_fiber = ptr::null_mut();
+        }
+    }
+    FCONTEXT_CS_OK
+}
+
+/// The running coroutine of `stack` switches back to its resumer with
+/// sanitizer annotations (`for_good`: it has finished); returns
+/// [`fcontext_cs_yield`]'s code once resumed again.
+#[cold]
+#[inline(never)]
+unsafe fn yield_annotated(stack: &StackInner, hooks: &RuntimeFibers, for_good: bool) -> c_int {
+    // SAFETY: as fcontext_cs_yield's own switch; the resumer recorded its
+    // fiber and ASan reported its stack's bounds when it switched here.
+    unsafe {
+        let mut save = FiberSave::new();
+        let (lo, len) = stack.san_caller_bounds.get();
+        hooks.start(&mut save, for_good, stack.san_caller_fiber.get(), lo, len);
+        let t = switch::jump(stack.caller.get(), ptr::from_ref(stack).cast_mut().cast());
+        stack.san_caller_bounds.set(hooks.finish(&save));
+        arrive_in_coroutine(t);
+    }
+    FCONTEXT_CS_OK
+}
+
 fn refusal_code(r: Refusal) -> c_int {
     match r {
         Refusal::Finished => FCONTEXT_CS_FINISHED,
@@ -395,6 +511,12 @@ pub unsafe extern "C" fn fcontext_cs_destroy(co: *mut CsCoroutine) -> c_int {
         if (*task).state == State::Running {
             return FCONTEXT_CS_RUNNING;
         }
+        if !(*task).tsan_fiber.is_null() {
+            if let Some(hooks) = sanitizer::runtime_fibers() {
+                // Suspended: its fiber is not current and never runs again.
+                hooks.destroy_fiber((*task).tsan_fiber);
+            }
+        }
         // The start payload (a function pointer and a pointer) needs no drop.
         drop(Box::from_raw(task));
     }
@@ -433,6 +555,9 @@ pub unsafe extern "C" fn fcontext_cs_resume(
         stack.resume_out.set(output);
         let fresh = (*task).state == State::Fresh;
         (*task).state = State::Running;
+        if let Some(hooks) = sanitizer::runtime_fibers() {
+            return resume_annotated(task, stack, hooks, fresh, input);
+        }
         if fresh {
             // The previous owner is saved: the fresh frame may go on top.
             // The first switch carries the task; the input waits in the stack.
@@ -472,6 +597,9 @@ pub unsafe extern "C" fn fcontext_cs_yield(
         let stack: &StackInner = &(*current).claim.stack;
         stack.yield_in.set(input);
         stack.handoff.set(output);
+        if let Some(hooks) = sanitizer::runtime_fibers() {
+            return yield_annotated(stack, hooks, false);
+        }
         switch_over::<false>(stack.caller.get(), stack)
     }
 }

@@ -99,6 +99,12 @@ pub(crate) struct StackInner {
     pub(crate) yield_in: Cell<*mut *mut core::ffi::c_void>,
     pub(crate) resumer_current: Cell<*mut core::ffi::c_void>,
     pub(crate) stats: Cell<CopyStats>,
+    /// In a program built with a sanitizer (`crate::sanitizer::RuntimeFibers`):
+    /// the resumer's TSan fiber and the bounds `(lo, len)` of its stack as
+    /// ASan knows them, for the switch back (one pending per stack, like
+    /// `caller`).
+    pub(crate) san_caller_fiber: Cell<*mut core::ffi::c_void>,
+    pub(crate) san_caller_bounds: Cell<(usize, usize)>,
     /// Registration with Valgrind (a stack, so switches onto it are not
     /// mistaken for huge frames) and with the overflow reporter (its guard).
     registration: Option<crate::stack::registry::StackRegistration>,
@@ -217,6 +223,8 @@ impl SharedStack {
                 yield_in: Cell::new(ptr::null_mut()),
                 resumer_current: Cell::new(ptr::null_mut()),
                 stats: Cell::new(CopyStats::default()),
+                san_caller_fiber: Cell::new(ptr::null_mut()),
+                san_caller_bounds: Cell::new((0, 0)),
                 registration,
             }),
         })

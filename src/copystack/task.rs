@@ -317,6 +317,10 @@ pub(crate) struct Task {
     pub(crate) state: State,
     /// Entry function given to `make_fcontext` at the first resume.
     pub(crate) entry: EntryFn,
+    /// The coroutine's ThreadSanitizer fiber in a `-fsanitize=thread`
+    /// program (made at its first resume; see `crate::sanitizer`), else
+    /// null.
+    pub(crate) tsan_fiber: *mut c_void,
 }
 
 impl Task {
@@ -332,6 +336,7 @@ impl Task {
             claim,
             state: State::Fresh,
             entry,
+            tsan_fiber: ptr::null_mut(),
         })
     }
 
