@@ -64,24 +64,9 @@ fn header_works_from_cpp() {
 /// for an overflow, and the coroutines' data must survive every swap.
 #[test]
 fn asan_program_with_copy_stack_coroutines_is_clean() {
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
-    if tools::need_tool(&cxx).is_none() {
+    let Some(out) = compile_sanitized("copystack_asan", "copystack_asan.cc", "address") else {
         return;
-    }
-    let dir = tools::work_dir("copystack_asan");
-    let out = dir.join("copystack_asan");
-    let repo = tools::repo_dir();
-    tools::run_ok(
-        Command::new(&cxx)
-            .args(["-std=c++17", "-O1", "-g", "-fsanitize=address", "-pthread"])
-            .arg("-I")
-            .arg(repo.join("include"))
-            .arg(repo.join("tests/c/copystack_asan.cc"))
-            .arg("-o")
-            .arg(&out)
-            .arg(&tools::artifacts().staticlib)
-            .args(["-ldl", "-lpthread"]),
-    );
+    };
     // Also with the use-after-return detector: locals then live in fake
     // stacks, one per context (the library annotates each switch).
     for uar in ["0", "1"] {
